@@ -43,7 +43,7 @@ class Alert:
 
     fingerprint: str
     labels: Mapping[str, str]
-    annotations: Mapping[str, str] = EMPTY
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     state: AlertState = AlertState.FIRING
     starts_at: datetime | None = None
     updated_at: datetime | None = None

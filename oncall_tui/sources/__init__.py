@@ -1,0 +1,1 @@
+"""One module per external system. Each returns models, never JSON."""

@@ -1,0 +1,158 @@
+"""The application: wires settings, sources, poll loops and screens together. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .. import grouping
+from ..config import Settings
+from ..models import Alert, SourceHealth, SourceStatus
+from ..polling import Poller
+from ..safe_text import safe
+from ..sources.alertmanager import AlertmanagerSource
+from ..sources.prometheus import PrometheusSource
+from . import cells
+from .screens.alerts import AlertsScreen
+
+
+class MlcallApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "mlcall-tui"
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, settings: Settings, *, alertmanager: AlertmanagerSource | None = None,
+                 prometheus: PrometheusSource | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        timeout = settings.timeout
+        self.alertmanager = alertmanager or (
+            AlertmanagerSource(settings.alertmanager_urls, timeout=timeout) if settings.alertmanager_urls else None)
+        self.prometheus = prometheus or (
+            PrometheusSource(settings.prometheus_url, timeout=timeout) if settings.prometheus_url else None)
+        self.am_alerts: tuple[Alert, ...] = ()
+        self.prom_alerts: tuple[Alert, ...] = ()
+        self.am_ok = False
+        self.pollers: list[Poller] = []
+        self.alerts_screen = AlertsScreen(title=self._title())
+
+    def _title(self) -> Text:
+        title = Text("mlcall-tui", style="bold", end="")
+        if self.settings.profile:
+            title.append("  profile ")
+            title.append_text(safe(self.settings.profile, "bold", single_line=True, max_len=40))
+        if self.settings.read_only:
+            title.append("  READ-ONLY", style="bold")
+        return title
+
+    def get_default_screen(self) -> Screen:
+        return self.alerts_screen
+
+    def on_mount(self) -> None:
+        cells.set_palette(_palette(self))
+        if self.settings.danger:
+            self.alerts_screen.add_class("danger")
+
+    def on_alerts_screen_ready(self) -> None:
+        """Start one poll loop per configured source, once the screen they feed exists."""
+        bar = self.alerts_screen.query_one("#sources")
+        interval = self.settings.refresh
+        if self.alertmanager is not None:
+            self.pollers.append(Poller("Alertmanager", self.alertmanager.alerts, self._on_alertmanager,
+                                       interval=interval, timeout=self.settings.timeout))
+        else:
+            bar.set_status(SourceStatus("Alertmanager", SourceHealth.NOT_CONFIGURED))
+        if self.prometheus is not None:
+            self.pollers.append(Poller("Prometheus", self.prometheus.alerts, self._on_prometheus,
+                                       interval=interval, timeout=self.settings.timeout))
+        else:
+            bar.set_status(SourceStatus("Prometheus", SourceHealth.NOT_CONFIGURED))
+        for poller in self.pollers:
+            bar.set_status(poller.status)
+            self.run_worker(poller.run(), name=f"poll {poller.name}", group="poll", exit_on_error=False)
+        self.set_interval(1.0, self._tick)
+
+    async def on_unmount(self) -> None:
+        for source in (self.alertmanager, self.prometheus):
+            if source is not None:
+                await source.aclose()
+
+    # -- data arriving ---------------------------------------------------------------------------------
+    def _on_alertmanager(self, status: SourceStatus, alerts: list[Alert] | None) -> None:
+        was_ok = self.am_ok
+        self.am_ok = status.health is SourceHealth.OK
+        self._source_update(status, "am_alerts", alerts, force=was_ok != self.am_ok)
+
+    def _on_prometheus(self, status: SourceStatus, alerts: list[Alert] | None) -> None:
+        self._source_update(status, "prom_alerts", alerts)
+
+    def _source_update(self, status: SourceStatus, attr: str, alerts: list[Alert] | None, force: bool = False) -> None:
+        self.alerts_screen.query_one("#sources").set_status(status)
+        changed = force
+        if alerts is not None:
+            new = tuple(sorted(alerts, key=lambda a: a.fingerprint))
+            if new != getattr(self, attr):
+                setattr(self, attr, new)
+                changed = True
+        if changed:  # an unchanged poll rebuilds nothing
+            self.regroup()
+
+    def regroup(self) -> None:
+        merged = grouping.merge(self.am_alerts, self.prom_alerts, alertmanager_ok=self.am_ok)
+        self.alerts_screen.show_groups(grouping.group(merged, self.settings.group_by))
+
+    def _tick(self) -> None:
+        self.alerts_screen.query_one("#sources").redraw()
+        self.alerts_screen.table.refresh_ages()
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def action_refresh_now(self) -> None:
+        for poller in self.pollers:
+            poller.refresh_now()
+        self.notify("Refreshing…", timeout=1.5)
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The screen's key bindings are commands too; no SVG screenshot command (R12)."""
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action == "app.command_palette":
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, f"{binding.tooltip or binding.description} [{key}]",
+                                _runner(active.node, binding.action))
+        yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
+        yield SystemCommand("Keys", "Show or hide the summary of keys", self.action_help)
+
+
+def _runner(node, action: str):
+    async def run() -> None:
+        await node.run_action(action)
+
+    return run
+
+
+def _palette(app: App) -> dict[str, str]:
+    """Semantic cell colours from the active theme's variables."""
+    variables = app.theme_variables
+    return {
+        "sev-critical": f"bold {variables.get('sev-critical', variables.get('error', 'red'))}",
+        "sev-warning": variables.get("sev-warning", variables.get("warning", "yellow")),
+        "sev-info": variables.get("sev-info", variables.get("primary", "blue")),
+        "state-firing": f"bold {variables.get('state-firing', variables.get('error', 'red'))}",
+        "state-pending": variables.get("state-pending", variables.get("warning", "yellow")),
+        "state-silenced": variables.get("state-silenced", variables.get("text-muted", "grey50")),
+        "state-inhibited": variables.get("state-inhibited", variables.get("text-muted", "grey50")),
+        "ok": variables.get("success", "green"),
+        "error": variables.get("error", "red"),
+    }

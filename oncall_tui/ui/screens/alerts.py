@@ -1,0 +1,125 @@
+"""The main screen: grouped alerts, the highlighted alert's detail, filter, and every source's health."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from ...filtering import Filter, FilterError, parse
+from ...models import Alert, AlertGroup
+from ...safe_text import safe
+from ..widgets.alert_detail import AlertDetail
+from ..widgets.alert_table import AlertTable
+from ..widgets.source_bar import SourceBar
+
+
+class AlertsScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Back", show=False),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("ctrl+r", "app.refresh_now", "Refresh"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, title: Text | None = None) -> None:
+        super().__init__()
+        self.title_text = title or Text("mlcall-tui")
+        self.all_groups: list[AlertGroup] = []
+        self.filter: Filter = parse("")
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text, id="title")
+        with Vertical(id="main"):
+            yield AlertTable(id="alerts")
+            with Horizontal(id="detail-row"):
+                yield AlertDetail(id="detail")
+        yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
+        yield Static("", id="filter-error")
+        yield SourceBar(id="sources")
+        yield Footer()
+
+    class Ready(Message):
+        """The screen is composed: the app may start feeding it."""
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(AlertTable).focus()
+        self.post_message(self.Ready())
+
+    @property
+    def table(self) -> AlertTable:
+        return self.query_one(AlertTable)
+
+    def show_groups(self, groups: list[AlertGroup]) -> None:
+        self.all_groups = groups
+        self._render_groups()
+
+    def _render_groups(self) -> None:
+        shown = self.filter.apply(self.all_groups)
+        self.table.show(shown)
+        total = sum(g.count for g in self.all_groups)
+        visible = sum(g.count for g in shown)
+        note = f"{visible}/{total} alerts · filter: " if self.filter.text else f"{total} alerts"
+        text = Text(note, end="")
+        if self.filter.text:
+            text.append_text(safe(self.filter.text, "bold", single_line=True, max_len=60))
+        if self.table.truncated:
+            text.append(f" · {self.table.truncated} groups not shown: filter to see them", style="bold")
+        self.query_one(SourceBar).set_note(text)
+
+    def on_alert_table_alert_highlighted(self, event: AlertTable.AlertHighlighted) -> None:
+        self.query_one(AlertDetail).show(event.alert, event.group)
+
+    def selected(self) -> tuple[AlertGroup | None, Alert | None]:
+        return self.table.current()
+
+    # -- actions -------------------------------------------------------------------------------------
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus and box.value:
+            box.value = ""
+            return
+        if box.display or self.filter.text:
+            box.value = ""
+            box.display = False
+            self._set_filter("")
+            self.table.focus()
+        elif self.table.marked:
+            self.table.marked.clear()
+            self.table.refresh_rows()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self._set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            if not event.value:
+                event.input.display = False
+            self.table.focus()
+
+    def _set_filter(self, text: str) -> None:
+        error = self.query_one("#filter-error", Static)
+        try:
+            self.filter = parse(text)
+        except FilterError as exc:
+            error.update(Text(str(exc), style="bold"))
+            error.display = True
+            return
+        error.display = False
+        self._render_groups()
