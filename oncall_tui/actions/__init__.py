@@ -1,0 +1,1 @@
+"""Mutating actions: plan → validate → confirm (UI) → audit intent → execute → verify → audit result."""
