@@ -1,0 +1,88 @@
+"""Find the server binaries the local stack runs: Prometheus, Alertmanager and MLflow.
+
+Lookup order: an explicit environment variable (``MLCALL_PROMETHEUS_BIN``, ``MLCALL_ALERTMANAGER_BIN``,
+``MLCALL_MLFLOW_BIN``), then ``PATH`` (and, for MLflow, the directory of the running interpreter, i.e.
+the virtualenv). A missing binary raises :class:`BinaryNotFound` whose message says how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+APT_HINT = "sudo apt-get install --no-install-recommends prometheus prometheus-alertmanager"
+MLFLOW_HINT = "pip install 'mlcall-tui[demo]'  (the full `mlflow` package provides the `mlflow server` command)"
+
+
+class BinaryNotFound(RuntimeError):
+    """A server binary the local stack needs is not installed."""
+
+
+def _executable(path: str | os.PathLike[str]) -> bool:
+    p = Path(path)
+    return p.is_file() and os.access(p, os.X_OK)
+
+
+def _from_env(var: str) -> str | None:
+    value = os.environ.get(var, "").strip()
+    if not value:
+        return None
+    if _executable(value):
+        return str(Path(value))
+    found = shutil.which(value)
+    if found:
+        return found
+    raise BinaryNotFound(f"{var}={value!r} is not an executable file")
+
+
+def _find(env_var: str, names: tuple[str, ...], what: str, hint: str) -> str:
+    explicit = _from_env(env_var)
+    if explicit:
+        return explicit
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    tried = " or ".join(f"`{n}`" for n in names)
+    raise BinaryNotFound(
+        f"{what} not found: no {tried} on PATH and {env_var} is not set.\n"
+        f"Install it with:\n    {hint}\n"
+        f"or point {env_var} at the binary."
+    )
+
+
+def find_prometheus() -> str:
+    """Path of the ``prometheus`` server binary."""
+    return _find("MLCALL_PROMETHEUS_BIN", ("prometheus",), "Prometheus", APT_HINT)
+
+
+def find_alertmanager() -> str:
+    """Path of the Alertmanager binary (upstream ``alertmanager``, Debian ``prometheus-alertmanager``)."""
+    return _find(
+        "MLCALL_ALERTMANAGER_BIN", ("alertmanager", "prometheus-alertmanager"), "Alertmanager", APT_HINT
+    )
+
+
+def find_amtool() -> str:
+    """Path of ``amtool`` (shipped with Alertmanager)."""
+    return _find("MLCALL_AMTOOL_BIN", ("amtool",), "amtool", APT_HINT)
+
+
+def find_mlflow() -> str:
+    """Path of the ``mlflow`` command: next to the running interpreter (the venv) first, then PATH."""
+    explicit = _from_env("MLCALL_MLFLOW_BIN")
+    if explicit:
+        return explicit
+    beside = Path(sys.executable).parent / "mlflow"
+    if _executable(beside):
+        return str(beside)
+    found = shutil.which("mlflow")
+    if found:
+        return found
+    raise BinaryNotFound(
+        "MLflow not found: no `mlflow` next to "
+        f"{sys.executable} nor on PATH, and MLCALL_MLFLOW_BIN is not set.\n"
+        f"Install it with:\n    {MLFLOW_HINT}"
+    )
