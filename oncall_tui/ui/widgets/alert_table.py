@@ -107,6 +107,7 @@ class AlertTable(DataTable):
                     if new != old:
                         self.update_cell(key, col, new)
             self._rows = rows
+            self._post_highlight()  # the alert under the cursor may have new facts
             return
         current = self.current_key()
         self.clear(columns=False)
