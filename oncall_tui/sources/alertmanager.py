@@ -1,15 +1,17 @@
-"""Alertmanager API v2: alerts and cluster status, from one server or an HA cluster of peers."""
+"""Alertmanager API v2: alerts, silences and cluster status, from one server or an HA cluster of peers."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import httpx
 
-from ..models import Alert, AlertState
+from ..models import Alert, AlertState, Matcher, Silence
+from ..safe_text import redact_url
 from .base import SourceError, describe_http_error, json_body, parse_time, str_map
 
 
@@ -47,6 +49,54 @@ def decode_alerts(body: Any) -> list[Alert]:
     if not isinstance(body, list):
         raise SourceError("bad data", "Alertmanager /api/v2/alerts did not return a list")
     return [decode_alert(item) for item in body]
+
+
+def decode_silence(raw: Any) -> Silence:
+    """One element of `GET /api/v2/silences` as a Silence; raises SourceError if it is malformed."""
+    try:
+        matchers = tuple(
+            Matcher(str(m["name"]), str(m.get("value", "")), is_regex=bool(m.get("isRegex", False)),
+                    is_equal=bool(m.get("isEqual", True)))
+            for m in raw.get("matchers") or ()
+        )
+        starts, ends = parse_time(raw.get("startsAt")), parse_time(raw.get("endsAt"))
+        if starts is None or ends is None:
+            raise TypeError("startsAt/endsAt missing")
+        return Silence(
+            id=str(raw["id"]), matchers=matchers, starts_at=starts, ends_at=ends,
+            created_by=str(raw.get("createdBy") or ""), comment=str(raw.get("comment") or ""),
+            state=str((raw.get("status") or {}).get("state") or "active"), updated_at=parse_time(raw.get("updatedAt")),
+        )
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise SourceError("bad data", f"malformed silence from Alertmanager ({exc})") from None
+
+
+def decode_silences(body: Any) -> list[Silence]:
+    if not isinstance(body, list):
+        raise SourceError("bad data", "Alertmanager /api/v2/silences did not return a list")
+    return [decode_silence(item) for item in body]
+
+
+def merge_silences(lists: list[list[Silence]]) -> list[Silence]:
+    """De-duplicate by id across peers; the newest `updatedAt` wins (as gossip does)."""
+    merged: dict[str, Silence] = {}
+    for silences in lists:
+        for s in silences:
+            known = merged.get(s.id)
+            if known is None or (s.updated_at and (known.updated_at is None or s.updated_at > known.updated_at)):
+                merged[s.id] = s
+    return list(merged.values())
+
+
+def _error_text(response: httpx.Response) -> str:
+    """Alertmanager's error bodies are JSON strings (or {code, message}); show the text inside."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict):
+        return str(body.get("message") or body)[:300]
+    return str(body)[:300]
 
 
 @dataclass(frozen=True)
@@ -112,7 +162,7 @@ class AlertmanagerSource:
     async def status(self) -> list[PeerStatus]:
         """`GET /api/v2/status` of each peer: cluster state, peer count, version."""
         out = []
-        for url, answer in zip(self.urls, await self._each_peer("/status")):
+        for url, answer in zip(self.urls, await self._each_peer("/status"), strict=True):
             if isinstance(answer, SourceError):
                 out.append(PeerStatus(url, False, error=str(answer)))
                 continue
@@ -121,3 +171,72 @@ class AlertmanagerSource:
             out.append(PeerStatus(url, True, cluster=str(cluster.get("status", "")),
                                   peers=len(cluster.get("peers") or ()), version=str(version)))
         return out
+
+    # -- silences ----------------------------------------------------------------------------------
+    async def silences_by_peer(self) -> list[list[Silence] | SourceError]:
+        out: list[list[Silence] | SourceError] = []
+        for answer in await self._each_peer("/silences"):
+            if isinstance(answer, SourceError):
+                out.append(answer)
+                continue
+            try:
+                out.append(decode_silences(answer))
+            except SourceError as exc:
+                out.append(exc)
+        return out
+
+    async def silences(self) -> list[Silence]:
+        """Every silence (active, pending, expired) known to any peer, merged by id."""
+        answers = await self.silences_by_peer()
+        good = [a for a in answers if not isinstance(a, SourceError)]
+        if not good:
+            raise next(a for a in answers if isinstance(a, SourceError))
+        return merge_silences(good)
+
+    async def silence(self, silence_id: str, peer: str) -> Silence | None:
+        """`GET /api/v2/silence/{id}` on one peer: the silence, or None if that peer does not know it."""
+        url = f"{peer.rstrip('/')}/api/v2/silence/{silence_id}"
+        try:
+            response = await self._client.get(url, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise describe_http_error(exc, peer) from None
+        if response.status_code == 404:
+            return None
+        return decode_silence(json_body(response, url))
+
+    async def silence_on_peers(self, silence_id: str) -> list[Silence | None | SourceError]:
+        """The silence as each peer sees it (None: unknown there; SourceError: peer unreachable)."""
+        async def one(peer: str) -> Silence | None | SourceError:
+            try:
+                return await self.silence(silence_id, peer)
+            except SourceError as exc:
+                return exc
+
+        return list(await asyncio.gather(*(one(u) for u in self.urls)))
+
+    async def _send(self, method: str, peer: str, path: str, payload: Any = None) -> httpx.Response:
+        url = f"{peer.rstrip('/')}/api/v2{path}"
+        try:
+            response = await self._client.request(method, url, json=payload, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise describe_http_error(exc, peer) from None
+        if response.status_code >= 400:
+            raise SourceError(f"http {response.status_code}", f"{redact_url(peer)}: {_error_text(response)}")
+        return response
+
+    async def create_silence(self, payload: dict[str, Any], *, peer: str | None = None) -> str:
+        """`POST /api/v2/silences` to ONE peer (the first by default); returns the silence id it assigned.
+
+        `payload` is the API body (see actions.silence). Callers decide about other peers: never all.
+        """
+        response = await self._send("POST", peer or self.urls[0], "/silences", payload)
+        try:
+            silence_id = response.json()["silenceID"]
+        except (ValueError, KeyError, TypeError):
+            raise SourceError("bad json", f"{redact_url(peer or self.urls[0])}: no silenceID in "
+                              f"{json.dumps(response.text[:120])}") from None
+        return str(silence_id)
+
+    async def expire_silence(self, silence_id: str, *, peer: str | None = None) -> None:
+        """`DELETE /api/v2/silence/{id}` (singular) on one peer: the silence expires now."""
+        await self._send("DELETE", peer or self.urls[0], f"/silence/{silence_id}")
