@@ -1,0 +1,38 @@
+"""Integration fixtures: one real local stack (Prometheus + Alertmanager + synthetic model service)
+shared by the whole test session, running the ``default`` incident scenario."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncall_tui.stack import LocalStack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """A started ``LocalStack(fast=True)`` with the ``default`` scenario applied; stopped at the end.
+
+    Alerts need ~10–30 s after start-up to fire: poll with ``stack.wait_for_alert`` (never sleep).
+    The work dir (configs and server logs) is kept under pytest's basetemp for post-mortems.
+    """
+    local = LocalStack(tmp_path_factory.mktemp("stack"), fast=True)
+    try:
+        local.start()
+        local.apply_scenario("default")
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def bare_am(tmp_path_factory: pytest.TempPathFactory):
+    """One real Alertmanager with nothing feeding it: tests post exactly the alerts they need.
+
+    Tests share it, so each one tags its alerts with a unique value and looks only at those.
+    """
+    local = LocalStack(tmp_path_factory.mktemp("bare-am"), prometheus=False, model_service=False)
+    try:
+        local.start()
+        yield local.alertmanager_urls[0]
+    finally:
+        local.stop()
