@@ -122,13 +122,40 @@ def _from_file(path: Path, profile: str) -> tuple[dict[str, Any], dict[str, Any]
         raise ConfigError(f"{path}: {exc}") from None
     profiles = data.pop("profiles", {})
     data.pop("keys", None)  # key map overrides, read by the UI
+    _pop_sections(data)
     chosen: dict[str, Any] = {}
     if profile:
         if profile not in profiles:
             known = ", ".join(sorted(profiles)) or "none"
             raise ConfigError(f"{path}: no profile {profile!r} (profiles: {known})")
-        chosen = profiles[profile]
+        chosen = dict(profiles[profile])
+        _pop_sections(chosen)
     return data, chosen
+
+
+# Tables read by their own modules through `section()`: `[queries]` (health_queries.py) and
+# `[prometheus]` (sources/http_config.py; its `url` is the prometheus_url setting).
+SECTIONS = ("queries", "prometheus")
+
+
+def _pop_sections(values: dict[str, Any]) -> None:
+    for name in SECTIONS:
+        if isinstance(values.get(name), dict):
+            table = values.pop(name)
+            if name == "prometheus" and "url" in table:
+                values["prometheus_url"] = table["url"]
+
+
+def section(settings: Settings, name: str) -> dict[str, Any]:
+    """A table of the config file (`[queries]`, `[prometheus]`), the profile's own table merged over it."""
+    if not settings.config_file:
+        return {}
+    data = tomllib.loads(Path(settings.config_file).read_text())
+    out = dict(data[name]) if isinstance(data.get(name), dict) else {}
+    chosen = (data.get("profiles") or {}).get(settings.profile) or {}
+    if settings.profile and isinstance(chosen.get(name), dict):
+        out.update(chosen[name])
+    return out
 
 
 ENV = {
