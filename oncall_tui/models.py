@@ -314,6 +314,7 @@ class AlertRule:
     note: str = ""  # why there is no numeric threshold, when there is none
     group: str = ""
     duration: float = 0.0
+    alerts: tuple[Mapping[str, str], ...] = ()  # label sets of its active alerts (tells same-named rules apart)
 
 
 @dataclass(frozen=True)
