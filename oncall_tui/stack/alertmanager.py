@@ -16,7 +16,11 @@ from oncall_tui.stack.processes import ManagedProcess, StackError, wait_until
 
 # Fast-mode gossip: a shorter settle (Alertmanager holds notifications until the cluster settles)
 # and a shorter peer timeout (peer N waits N × peer-timeout before notifying, for de-duplication).
-FAST_CLUSTER_FLAGS = ("--cluster.settle-timeout=15s", "--cluster.peer-timeout=5s")
+FAST_CLUSTER_FLAGS = (
+    "--cluster.gossip-interval=100ms",  # settle polls every 10 × gossip interval
+    "--cluster.settle-timeout=15s",
+    "--cluster.peer-timeout=5s",
+)
 
 
 def child_env() -> dict[str, str]:
@@ -114,8 +118,12 @@ class AlertmanagerPeer:
 
         try:
             return wait_until(  # type: ignore[return-value]
-                ready, timeout=timeout, what=f"peer {self.index} cluster ready with {peers} peers",
+                ready,
+                timeout=timeout,
+                what=f"peer {self.index} cluster ready with {peers} peers",
                 alive=self.process.check_alive,
             )
         except TimeoutError as exc:
-            raise StackError(f"{exc}; last lines of {self.process.log_path}:\n{self.process.log_tail()}") from None
+            raise StackError(
+                f"{exc}; last lines of {self.process.log_path}:\n{self.process.log_tail()}"
+            ) from None

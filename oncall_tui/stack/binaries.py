@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 APT_HINT = "sudo apt-get install --no-install-recommends prometheus prometheus-alertmanager"
-MLFLOW_HINT = "pip install 'mlcall-tui[demo]'  (the full `mlflow` package provides the `mlflow server` command)"
+MLFLOW_HINT = (
+    "pip install 'mlcall-tui[demo]'  (the full `mlflow` package provides the `mlflow server` command)"
+)
 
 
 class BinaryNotFound(RuntimeError):
@@ -25,7 +27,7 @@ def _executable(path: str | os.PathLike[str]) -> bool:
     return p.is_file() and os.access(p, os.X_OK)
 
 
-def _from_env(var: str) -> str | None:
+def _from_env(var: str, hint: str) -> str | None:
     value = os.environ.get(var, "").strip()
     if not value:
         return None
@@ -34,11 +36,11 @@ def _from_env(var: str) -> str | None:
     found = shutil.which(value)
     if found:
         return found
-    raise BinaryNotFound(f"{var}={value!r} is not an executable file")
+    raise BinaryNotFound(f"{var}={value!r} is not an executable file.\nInstall it with:\n    {hint}")
 
 
 def _find(env_var: str, names: tuple[str, ...], what: str, hint: str) -> str:
-    explicit = _from_env(env_var)
+    explicit = _from_env(env_var, hint)
     if explicit:
         return explicit
     for name in names:
@@ -72,7 +74,7 @@ def find_amtool() -> str:
 
 def find_mlflow() -> str:
     """Path of the ``mlflow`` command: next to the running interpreter (the venv) first, then PATH."""
-    explicit = _from_env("MLCALL_MLFLOW_BIN")
+    explicit = _from_env("MLCALL_MLFLOW_BIN", MLFLOW_HINT)
     if explicit:
         return explicit
     beside = Path(sys.executable).parent / "mlflow"

@@ -113,7 +113,9 @@ def prometheus_config(
         )
     if alertmanager_targets:
         config["alerting"] = {
-            "alertmanagers": [{"api_version": "v2", "static_configs": [{"targets": list(alertmanager_targets)}]}]
+            "alertmanagers": [
+                {"api_version": "v2", "static_configs": [{"targets": list(alertmanager_targets)}]}
+            ]
         }
     return config
 
@@ -150,7 +152,8 @@ def alertmanager_config(
                 if key in route or route is config["route"]:
                     route[key] = value
     config["receivers"] = [
-        {"name": name, "webhook_configs": [{"url": webhook_url(name), "send_resolved": True}]} for name in names
+        {"name": name, "webhook_configs": [{"url": webhook_url(name), "send_resolved": True}]}
+        for name in names
     ]
     return config
 

@@ -15,19 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from oncall_tui.resources import bundled
 from oncall_tui.stack import binaries, configs
 from oncall_tui.stack.alertmanager import AlertmanagerPeer, child_env
 from oncall_tui.stack.processes import ManagedProcess, StackError, free_port, wait_until
+from oncall_tui.stack.queries import StackQueries
 from oncall_tui.stack.scenarios import Scenario, apply_scenario
 from oncall_tui.stack.webhook_sink import WebhookSink
 
-AM_STATES = ("active", "suppressed", "unprocessed")
 
-
-class LocalStack:
+class LocalStack(StackQueries):
     def __init__(
         self,
         workdir: Path | None = None,
@@ -60,6 +57,7 @@ class LocalStack:
         self._prometheus: ManagedProcess | None = None
         self._mlflow: ManagedProcess | None = None
         self._started = False
+        self._stopped = False
 
     # -- public state --------------------------------------------------------------------------
     @property
@@ -90,6 +88,8 @@ class LocalStack:
 
     # -- start ---------------------------------------------------------------------------------
     def start(self) -> LocalStack:
+        if self._stopped:
+            raise StackError("a LocalStack cannot be restarted after stop(): create a new one")
         if self._started:
             return self
         self._started = True
@@ -141,7 +141,9 @@ class LocalStack:
                 self._say("waiting for Prometheus's first scrape of the model service…")
                 wait_until(
                     lambda: self.query(f'up{{job="{configs.MODEL_SERVICE_JOB}"}} == 1'),
-                    timeout=timeout, what="up{job=\"model-service\"} == 1", alive=self._prometheus.check_alive,
+                    timeout=timeout,
+                    what='up{job="model-service"} == 1',
+                    alive=self._prometheus.check_alive,
                 )
                 self._say("Prometheus is scraping the model service (up == 1)")
         if self._mlflow is not None:
@@ -162,12 +164,20 @@ class LocalStack:
         config_file = configs.dump(self.alertmanager_config, am_dir / "alertmanager.yml")
         ports = [free_port() for _ in range(self._n_peers)]
         clustered = self._n_peers >= 2
-        cluster_ports = [free_port(udp=True) for _ in range(self._n_peers)] if clustered else [None] * self._n_peers
+        cluster_ports = (
+            [free_port(udp=True) for _ in range(self._n_peers)] if clustered else [None] * self._n_peers
+        )
         for i in range(self._n_peers):
             others = [f"127.0.0.1:{p}" for j, p in enumerate(cluster_ports) if j != i and p is not None]
             peer = AlertmanagerPeer(
-                i, binary=binary, config_file=config_file, workdir=am_dir, port=ports[i],
-                cluster_port=cluster_ports[i], cluster_peers=others, fast=self.fast,
+                i,
+                binary=binary,
+                config_file=config_file,
+                workdir=am_dir,
+                port=ports[i],
+                cluster_port=cluster_ports[i],
+                cluster_peers=others,
+                fast=self.fast,
             )
             self._peers.append(peer)
             self._say(f"starting Alertmanager peer {i}…")
@@ -210,7 +220,9 @@ class LocalStack:
             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         ]  # fmt: skip
         env = child_env()
-        env.update(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+        env.update(
+            MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true"
+        )
         self._mlflow = ManagedProcess("MLflow", argv, ml_dir / "mlflow.log", env=env, cwd=ml_dir)
         self._say("starting MLflow…")
         self._mlflow.start()
@@ -218,6 +230,7 @@ class LocalStack:
     # -- stop ----------------------------------------------------------------------------------
     def stop(self) -> None:
         """Stop everything started, in reverse order. Idempotent."""
+        self._stopped = self._started
         errors: list[BaseException] = []
         steps: list[Callable[[], None]] = []
         if self._mlflow is not None:
@@ -251,63 +264,3 @@ class LocalStack:
         if self.model_service is None:
             raise StackError("this stack runs no model service (model_service=False)")
         return apply_scenario(self.model_service, name)
-
-    def query(self, promql: str) -> list[dict[str, Any]]:
-        """Instant PromQL query against the stack's Prometheus; returns ``data.result``."""
-        if self.prometheus_url is None:
-            raise StackError("this stack runs no Prometheus")
-        r = httpx.get(f"{self.prometheus_url}/api/v1/query", params={"query": promql}, timeout=10.0, trust_env=False)
-        r.raise_for_status()
-        return r.json()["data"]["result"]
-
-    def alerts(self, *, source: str = "alertmanager", peer: int = 0) -> list[dict[str, Any]]:
-        """Current alerts: Alertmanager ``/api/v2/alerts`` or Prometheus ``/api/v1/alerts``."""
-        if source == "alertmanager":
-            r = httpx.get(f"{self._peers[peer].url}/api/v2/alerts", timeout=10.0, trust_env=False)
-            r.raise_for_status()
-            return r.json()
-        if source == "prometheus":
-            if self.prometheus_url is None:
-                raise StackError("this stack runs no Prometheus")
-            r = httpx.get(f"{self.prometheus_url}/api/v1/alerts", timeout=10.0, trust_env=False)
-            r.raise_for_status()
-            return r.json()["data"]["alerts"]
-        raise ValueError(f"source must be 'alertmanager' or 'prometheus', not {source!r}")
-
-    def wait_for_alert(
-        self,
-        alertname: str,
-        *,
-        state: str = "firing",
-        source: str = "alertmanager",
-        timeout: float = 90.0,
-        labels: dict[str, str] | None = None,
-        peer: int = 0,
-    ) -> dict[str, Any]:
-        """Poll the real API until alert ``alertname`` (with ``labels``) is in ``state``; return it.
-
-        Prometheus states: ``pending``, ``firing``. Alertmanager states: ``firing`` (= ``active``),
-        ``active``, ``suppressed``, ``unprocessed`` or ``any``.
-        """
-        wanted = {"alertname": alertname, **(labels or {})}
-
-        def matches(alert: dict[str, Any]) -> bool:
-            got = alert.get("labels") or {}
-            if any(got.get(k) != v for k, v in wanted.items()):
-                return False
-            if source == "prometheus":
-                return alert.get("state") == state
-            am_state = (alert.get("status") or {}).get("state")
-            return state == "any" or am_state == ("active" if state == "firing" else state)
-
-        if source == "alertmanager" and state not in ("firing", "any", *AM_STATES):
-            raise ValueError(f"Alertmanager alert state {state!r} unknown")
-        if source == "prometheus" and state not in ("pending", "firing"):
-            raise ValueError(f"Prometheus alert state {state!r} unknown")
-
-        def find() -> dict[str, Any] | None:
-            return next((a for a in self.alerts(source=source, peer=peer) if matches(a)), None)
-
-        return wait_until(  # type: ignore[return-value]
-            find, timeout=timeout, interval=0.25, what=f"{source} alert {wanted} in state {state!r}"
-        )

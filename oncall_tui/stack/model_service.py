@@ -47,8 +47,12 @@ class ModelSpec:
 
 
 DEFAULT_MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("fraud-detector", ("transaction_amount", "merchant_category", "hour_of_day", "card_age_days"), 25.0),
-    ModelSpec("churn-predictor", ("account_age_days", "monthly_spend", "support_tickets_30d", "tenure_months"), 8.0),
+    ModelSpec(
+        "fraud-detector", ("transaction_amount", "merchant_category", "hour_of_day", "card_age_days"), 25.0
+    ),
+    ModelSpec(
+        "churn-predictor", ("account_age_days", "monthly_spend", "support_tickets_30d", "tenure_months"), 8.0
+    ),
     ModelSpec("recsys-ranker", ("user_embedding_norm", "item_popularity", "session_length"), 40.0),
 )
 
@@ -102,7 +106,12 @@ class ModelService:
     """Serves ``/metrics`` for a few synthetic models on 127.0.0.1 from its own CollectorRegistry."""
 
     def __init__(
-        self, models: Sequence[ModelSpec] = DEFAULT_MODELS, *, host: str = "127.0.0.1", port: int = 0, seed: int = 7
+        self,
+        models: Sequence[ModelSpec] = DEFAULT_MODELS,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 7,
     ) -> None:
         self._host = host
         self._port = port
@@ -126,7 +135,9 @@ class ModelService:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> ModelService:
         if self._server is None:
-            self._server, self._thread = start_http_server(self._port, addr=self._host, registry=self.registry)
+            self._server, self._thread = start_http_server(
+                self._port, addr=self._host, registry=self.registry
+            )
             self._port = self._server.server_port
         return self
 
@@ -188,7 +199,9 @@ class ModelService:
             if kind == "drift":
                 detail = feature or state.spec.features[0]
                 if detail not in state.spec.features:
-                    raise ValueError(f"{model} has no feature {detail!r}; known: {', '.join(state.spec.features)}")
+                    raise ValueError(
+                        f"{model} has no feature {detail!r}; known: {', '.join(state.spec.features)}"
+                    )
             state.incidents[kind] = detail
             if kind == "stale" and state.stale_since is None:
                 state.stale_since = time.time() - 10 * DAY
@@ -217,7 +230,9 @@ class ModelService:
         with self._lock:
             self._advance_locked()
             states = list(self._models.values())
-            hist = HistogramMetricFamily("model_inference_duration_seconds", "Inference latency.", labels=["model"])
+            hist = HistogramMetricFamily(
+                "model_inference_duration_seconds", "Inference latency.", labels=["model"]
+            )
             requests = CounterMetricFamily("model_requests", "Inference requests served.", labels=["model"])
             nans = CounterMetricFamily("model_prediction_nan", "Predictions that were NaN.", labels=["model"])
             drift = GaugeMetricFamily(
@@ -226,18 +241,28 @@ class ModelService:
                 labels=["model", "feature"],
             )
             trained = GaugeMetricFamily(
-                "mlflow_model_last_trained_timestamp", "Unix time of the last successful training.", labels=["model"]
+                "mlflow_model_last_trained_timestamp",
+                "Unix time of the last successful training.",
+                labels=["model"],
             )
-            failures = CounterMetricFamily("dvc_training_job_failures", "Failed DVC training jobs.", labels=["model"])
-            pushes = CounterMetricFamily("mlflow_model_push_errors", "Failed MLflow registry pushes.", labels=["model"])
+            failures = CounterMetricFamily(
+                "dvc_training_job_failures", "Failed DVC training jobs.", labels=["model"]
+            )
+            pushes = CounterMetricFamily(
+                "mlflow_model_push_errors", "Failed MLflow registry pushes.", labels=["model"]
+            )
             incident = GaugeMetricFamily(
-                "mlcall_synthetic_incident", "1 for each synthetic incident switched on.", labels=["model", "kind"]
+                "mlcall_synthetic_incident",
+                "1 for each synthetic incident switched on.",
+                labels=["model", "kind"],
             )
             for s in states:
                 m = s.spec.name
                 # Whole requests: floor() keeps the cumulative buckets monotonic.
                 count = math.floor(s.count)
-                buckets = [(_le(le), min(math.floor(c), count)) for le, c in zip(BUCKETS, s.buckets, strict=True)]
+                buckets = [
+                    (_le(le), min(math.floor(c), count)) for le, c in zip(BUCKETS, s.buckets, strict=True)
+                ]
                 hist.add_metric([m], buckets + [("+Inf", count)], s.total_seconds)
                 requests.add_metric([m], count)
                 nans.add_metric([m], math.floor(s.nans))

@@ -140,7 +140,9 @@ class ManagedProcess:
                 f"{self.log_tail()}"
             )
 
-    def wait_http(self, url: str, *, timeout: float = 60.0, expect: Callable[[httpx.Response], bool] | None = None) -> None:
+    def wait_http(
+        self, url: str, *, timeout: float = 60.0, expect: Callable[[httpx.Response], bool] | None = None
+    ) -> None:
         """Poll ``url`` until it answers 200 (and ``expect(response)`` holds), or fail with the log tail."""
 
         def ready() -> bool:

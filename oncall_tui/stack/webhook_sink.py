@@ -30,7 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.send_error(400, "body is not JSON")
             return
-        path_receiver = unquote(self.path[len(HOOK_PREFIX):]) if self.path.startswith(HOOK_PREFIX) else None
+        path_receiver = unquote(self.path[len(HOOK_PREFIX) :]) if self.path.startswith(HOOK_PREFIX) else None
         self.server.sink._record(path_receiver, payload)
         self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -72,7 +72,9 @@ class WebhookSink:
         if self._server is None:
             self._server = _SinkServer(self, (self._host, self._port))
             self._port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-sink", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="webhook-sink", daemon=True
+            )
             self._thread.start()
         return self
 
