@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..safe_text import redact_url, sanitize
+
+if TYPE_CHECKING:  # httpx costs ~0.2 s to import: keep it off the path to the first frame
+    import httpx
 
 
 class SourceError(Exception):
@@ -22,6 +23,8 @@ class SourceError(Exception):
 
 def describe_http_error(exc: Exception, url: str) -> SourceError:
     """Turn an httpx exception into a SourceError an engineer can act on (no credentials in it)."""
+    import httpx
+
     where = redact_url(url)
     if isinstance(exc, httpx.TimeoutException):
         return SourceError("timeout", f"no answer from {where}")
@@ -56,6 +59,8 @@ def parse_time(value: Any) -> datetime | None:
 
 def json_body(response: httpx.Response, url: str) -> Any:
     """The response's JSON, or a SourceError naming the problem."""
+    import httpx
+
     try:
         response.raise_for_status()
     except httpx.HTTPStatusError as exc:

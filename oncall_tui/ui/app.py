@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -10,14 +10,18 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .. import grouping
+from ..actions.audit import AuditLog
 from ..config import Settings
 from ..models import Alert, SourceHealth, SourceStatus
 from ..polling import Poller
 from ..safe_text import safe
-from ..sources.alertmanager import AlertmanagerSource
-from ..sources.prometheus import PrometheusSource
+
+if TYPE_CHECKING:
+    from ..sources.alertmanager import AlertmanagerSource
+    from ..sources.prometheus import PrometheusSource
 from . import cells
 from .screens.alerts import AlertsScreen
+from .silencing import Silencing
 
 
 class MlcallApp(App):
@@ -29,16 +33,15 @@ class MlcallApp(App):
                  prometheus: PrometheusSource | None = None) -> None:
         super().__init__()
         self.settings = settings
-        timeout = settings.timeout
-        self.alertmanager = alertmanager or (
-            AlertmanagerSource(settings.alertmanager_urls, timeout=timeout) if settings.alertmanager_urls else None)
-        self.prometheus = prometheus or (
-            PrometheusSource(settings.prometheus_url, timeout=timeout) if settings.prometheus_url else None)
+        self.alertmanager = alertmanager
+        self.prometheus = prometheus
         self.am_alerts: tuple[Alert, ...] = ()
         self.prom_alerts: tuple[Alert, ...] = ()
         self.am_ok = False
         self.pollers: list[Poller] = []
-        self.alerts_screen = AlertsScreen(title=self._title())
+        self.audit = AuditLog(settings.audit_path, settings.author)  # the one audit log of this session
+        self.silencing = Silencing(self, self.audit)
+        self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
 
     def _title(self) -> Text:
         title = Text("mlcall-tui", style="bold", end="")
@@ -57,12 +60,25 @@ class MlcallApp(App):
         if self.settings.danger:
             self.alerts_screen.add_class("danger")
 
+    def _make_sources(self) -> None:
+        """Sources (and httpx) are created after the first frame, not before it."""
+        timeout = self.settings.timeout
+        if self.alertmanager is None and self.settings.alertmanager_urls:
+            from ..sources.alertmanager import AlertmanagerSource
+
+            self.alertmanager = AlertmanagerSource(self.settings.alertmanager_urls, timeout=timeout)
+        if self.prometheus is None and self.settings.prometheus_url:
+            from ..sources.prometheus import PrometheusSource
+
+            self.prometheus = PrometheusSource(self.settings.prometheus_url, timeout=timeout)
+
     def on_alerts_screen_ready(self) -> None:
         """Start one poll loop per configured source, once the screen they feed exists."""
+        self._make_sources()
         bar = self.alerts_screen.query_one("#sources")
         interval = self.settings.refresh
         if self.alertmanager is not None:
-            self.pollers.append(Poller("Alertmanager", self.alertmanager.alerts, self._on_alertmanager,
+            self.pollers.append(Poller("Alertmanager", self.silencing.fetch, self._on_alertmanager,
                                        interval=interval, timeout=self.settings.timeout))
         else:
             bar.set_status(SourceStatus("Alertmanager", SourceHealth.NOT_CONFIGURED))
@@ -83,6 +99,7 @@ class MlcallApp(App):
 
     # -- data arriving ---------------------------------------------------------------------------------
     def _on_alertmanager(self, status: SourceStatus, alerts: list[Alert] | None) -> None:
+        status = self.silencing.on_status(status)  # cluster state, peers down; silences to the views
         was_ok = self.am_ok
         self.am_ok = status.health is SourceHealth.OK
         self._source_update(status, "am_alerts", alerts, force=was_ok != self.am_ok)
