@@ -36,3 +36,21 @@ def bare_am(tmp_path_factory: pytest.TempPathFactory):
         yield local.alertmanager_urls[0]
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A real `mlflow server` (sqlite, --workers 1) seeded with the demo's models; `.mlflow_uri`.
+
+    Tests that change aliases seed their own uniquely named models (`registry_seed.seed_model`).
+    """
+    from oncall_tui.stack.registry_seed import seed
+
+    local = LocalStack(tmp_path_factory.mktemp("mlflow"), prometheus=False, alertmanager_peers=0,
+                       model_service=False, mlflow=True)
+    try:
+        local.start()
+        seed(local.mlflow_uri)
+        yield local
+    finally:
+        local.stop()
