@@ -141,3 +141,18 @@ async def test_malformed_answers_give_a_clear_error_not_a_crash(body, expected):
             await wait_for(pilot, lambda: status_text(app).count("stale") == 2, what="both sources stale")
             assert expected in status_text(app)
             assert app.is_running and table_rows(app) == []
+
+
+async def test_keys_are_in_the_command_palette_and_help(bare_am):
+    app = MlcallApp(settings(alertmanager_urls=(bare_am,)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Filter", "Refresh", "Help", "Quit", "Expand", "Theme"} <= titles
+        assert "Screenshot" not in titles  # an SVG of the screen is never written behind the user's back
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette", what="palette")
+        await pilot.press(*"filter", "enter")
+        await wait_for(pilot, lambda: app.alerts_screen.query_one("#filter").has_focus, what="filter from palette")
+        await pilot.press("escape", "question_mark")
+        await wait_for(pilot, lambda: app.alerts_screen.query("HelpPanel"), what="help panel")
