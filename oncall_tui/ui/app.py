@@ -168,8 +168,8 @@ def _palette(app: App) -> dict[str, str]:
         "sev-info": variables.get("sev-info", variables.get("primary", "blue")),
         "state-firing": f"bold {variables.get('state-firing', variables.get('error', 'red'))}",
         "state-pending": variables.get("state-pending", variables.get("warning", "yellow")),
-        "state-silenced": variables.get("state-silenced", variables.get("text-muted", "grey50")),
-        "state-inhibited": variables.get("state-inhibited", variables.get("text-muted", "grey50")),
+        "state-silenced": variables.get("state-silenced", "dim"),  # text-muted is "auto 60%": not a Rich style
+        "state-inhibited": variables.get("state-inhibited", "dim"),
         "ok": variables.get("success", "green"),
         "error": variables.get("error", "red"),
     }
