@@ -15,6 +15,7 @@ from ...models import Alert, AlertGroup
 from ...safe_text import safe
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
+from ..widgets.silence_info import SilenceInfo
 from ..widgets.source_bar import SourceBar
 
 
@@ -23,13 +24,23 @@ class AlertsScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Back", show=False),
         Binding("space", "mark", "Mark", show=False),
+        Binding("s", "silence", "Silence", tooltip="Silence the selected or marked alerts (a reason is required)"),
+        Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
+        Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
         Binding("ctrl+r", "app.refresh_now", "Refresh"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, title: Text | None = None) -> None:
+    MUTATING_ACTIONS = {"silence", "acknowledge"}  # absent in --read-only: not disabled, absent
+
+    def __init__(self, title: Text | None = None, *, read_only: bool = False) -> None:
         super().__init__()
+        self.read_only = read_only
+        if read_only:
+            bindings = {k: [b for b in bs if b.action not in self.MUTATING_ACTIONS]
+                        for k, bs in self._bindings.key_to_bindings.items()}
+            self._bindings.key_to_bindings = {k: bs for k, bs in bindings.items() if bs}
         self.title_text = title or Text("mlcall-tui")
         self.all_groups: list[AlertGroup] = []
         self.filter: Filter = parse("")
@@ -40,6 +51,7 @@ class AlertsScreen(Screen):
             yield AlertTable(id="alerts")
             with Horizontal(id="detail-row"):
                 yield AlertDetail(id="detail")
+                yield SilenceInfo(id="silence-info")
         yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
         yield Static("", id="filter-error")
         yield SourceBar(id="sources")
@@ -76,11 +88,42 @@ class AlertsScreen(Screen):
 
     def on_alert_table_alert_highlighted(self, event: AlertTable.AlertHighlighted) -> None:
         self.query_one(AlertDetail).show(event.alert, event.group)
+        self.query_one(SilenceInfo).show_alert(event.alert)
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()
 
     # -- actions -------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only and action in self.MUTATING_ACTIONS:
+            return False  # hidden from the footer and the command palette, and never run
+        return True
+
+    def _silence_targets(self) -> tuple[list[Alert], bool | None]:
+        """Marked alerts (one silence per label set), else the alert or whole group under the cursor."""
+        marked = self.table.marked_alerts()
+        if marked:
+            return marked, False
+        group, alert = self.selected()
+        if group is None or alert is None:
+            return [], None
+        if (self.table.current_key() or "").startswith("a\x00") or group.count == 1:
+            return [alert], None
+        return list(group.alerts), True
+
+    def action_silence(self) -> None:
+        if not self.read_only:
+            alerts, common = self._silence_targets()
+            self.app.silencing.open_form(alerts, common=common)
+
+    def action_acknowledge(self) -> None:
+        if not self.read_only:
+            alerts, common = self._silence_targets()
+            self.app.silencing.open_form(alerts, ack=True, common=common)
+
+    def action_silences(self) -> None:
+        self.app.silencing.open_screen()
+
     def action_mark(self) -> None:
         self.table.toggle_mark()
 
