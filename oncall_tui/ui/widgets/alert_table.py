@@ -28,7 +28,8 @@ class AlertTable(DataTable):
     """Shows groups; `enter` expands or collapses one. Posts `Highlighted` with the alert under the cursor."""
 
     BINDINGS = [
-        Binding("enter", "expand", "Expand", tooltip="Expand or collapse the group"),
+        Binding("enter", "expand", "Expand/Zoom",
+                tooltip="Expand or collapse a group of several alerts; zoom into a single alert's charts"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),
@@ -143,8 +144,19 @@ class AlertTable(DataTable):
         event.stop()
         self._post_highlight()
 
+    class ZoomRequested(Message):
+        """`enter` on an alert row or on a group of one alert: show its charts full-screen."""
+
+        def __init__(self, alert: Alert | None) -> None:
+            self.alert = alert
+            super().__init__()
+
     def action_expand(self) -> None:
-        self.toggle_expand()
+        group, alert = self.current()
+        if group is not None and (group.count < 2 or (self.current_key() or "").startswith("a\x00")):
+            self.post_message(self.ZoomRequested(alert))
+        else:
+            self.toggle_expand()
 
     def toggle_expand(self) -> None:
         group, _ = self.current()
