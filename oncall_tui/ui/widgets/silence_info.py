@@ -61,13 +61,13 @@ class SilenceInfo(Static):
     def set_silences(self, silences: Mapping[str, Silence]) -> None:
         if silences is not self.silences:
             self.silences = silences
-            self._render()
+            self._redraw()
 
     def show_alert(self, alert: Alert | None) -> None:
         self.alert = alert
-        self._render()
+        self._redraw()
 
-    def _render(self) -> None:
+    def _redraw(self) -> None:
         alert = self.alert
         if alert is None or not alert.silenced_by:
             self.display = False
