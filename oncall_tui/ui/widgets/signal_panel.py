@@ -1,0 +1,140 @@
+"""The highlighted alert's own signal and its model's health, beside the alert's detail.
+
+A read-only widget: the screen fetches (see ui/signal_feed.py) and hands it `SignalView`s.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...models import Chart, SignalView
+from ...safe_text import safe
+from ...signals import window_label
+from .sparkline import badges, colour, crossing, line
+
+TITLE_WIDTH = 15
+RIGHT_PART = 36  # value, trend, min–max, threshold (what `line` puts right of the blocks)
+
+
+def _section(text: str, extra: Text | None = None) -> Text:
+    out = Text(text, style="bold underline", end="")
+    if extra is not None:
+        out.append(" ")
+        out.append_text(extra)
+    return out
+
+
+def _split_header(view: SignalView) -> str:
+    key = view.drift[0].key.split(":")[0]
+    return "Drift KS per feature, highest first" if key == "drift_ks" else f"{key}, highest first"
+
+
+def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> Text:
+    """The whole panel as one Text: the alert's signal, then model health, then drift."""
+    out = Text(end="")
+    head = Text(f"Signal · last {window_label(view.window)}", style="bold", end="")
+    if view.partial:
+        head.append("  ")
+        head.append(" PARTIAL ", style=f"bold reverse {colour('sev-warning', 'yellow')}")
+    head.append("  t: range · z/enter: zoom", style="dim")
+    out.append_text(head)
+    kw = dict(now=now, refresh=refresh, title_width=TITLE_WIDTH, window=view.window)
+    if view.signal is not None:
+        out.append("\n")
+        out.append_text(line(view.signal, width, **kw))
+        out.append("\n")
+        out.append_text(_signal_detail(view.signal, width))
+    if view.note:
+        out.append("\n")
+        out.append_text(safe(view.note, "dim italic", single_line=True, max_len=300))
+    if view.health:
+        out.append("\n")
+        out.append_text(_section("Model health ·", safe(view.model, "bold", single_line=True, max_len=60)))
+        for chart in view.health:
+            out.append("\n")
+            out.append_text(line(chart, width, **kw))
+    if view.drift:
+        out.append("\n")
+        out.append_text(_section(_split_header(view)))
+        for chart in view.drift:
+            out.append("\n")
+            out.append_text(line(chart, width, **kw))
+    return out
+
+
+def _signal_detail(chart: Chart, width: int) -> Text:
+    """Under the signal: when it crossed, or why there is no threshold."""
+    out = Text(" " * TITLE_WIDTH, end="")
+    when = crossing(chart.series, chart.op, chart.threshold)
+    if when:
+        out.append(when, style="bold" if when.startswith("crossed") else "")
+    elif chart.note:
+        out.append_text(safe(chart.note, "dim", single_line=True, max_len=200))
+    else:
+        out.append("no threshold", style="dim")
+    out.truncate(width, overflow="ellipsis")
+    return out
+
+
+class SignalPanel(Static):
+    """Shows a SignalView; re-renders itself when resized or when its data turns stale."""
+
+    DEFAULT_CSS = """
+    SignalPanel {
+        width: 1fr;
+        min-width: 34;
+        height: 100%;
+        padding: 0 1;
+        border-left: solid $primary;
+        overflow-y: auto;
+    }
+    """
+
+    def __init__(self, *, refresh: float = 5.0, clock: Callable[[], float] = time.time, **kwargs) -> None:
+        super().__init__(Text("No alert selected.", style="dim"), **kwargs)
+        self.refresh_interval = refresh
+        self.clock = clock
+        self.view: SignalView | None = None
+        self._stale = False
+
+    def spark_columns(self) -> int:
+        """Columns a sparkline gets at the current width (the step is chosen for it)."""
+        width = self.content_size.width or 60
+        return max(12, width - TITLE_WIDTH - RIGHT_PART)
+
+    def show_view(self, view: SignalView) -> None:
+        self.view = view
+        self.redraw()
+
+    def show_loading(self, alert_name: str, window: float) -> None:
+        self.view = None
+        text = Text(f"Signal · last {window_label(window)}\n", style="bold", end="")
+        text.append_text(safe(alert_name, single_line=True, max_len=120))
+        text.append(" · loading…", style="dim")
+        self.update(text)
+
+    def show_message(self, message: Text) -> None:
+        self.view = None
+        self.update(message)
+
+    def redraw(self) -> None:
+        if self.view is None:
+            return
+        now = self.clock()
+        self._stale = self._any_stale(now)
+        self.update(render_view(self.view, self.content_size.width or 60, now=now, refresh=self.refresh_interval))
+
+    def _any_stale(self, now: float) -> bool:
+        return any(badges(c, now, self.refresh_interval).plain.strip() for c in (self.view.charts if self.view else ()))
+
+    def tick(self) -> None:
+        """Called every second: redraw only when a chart's staleness changed (dimming, "stale since")."""
+        if self.view is not None and self._any_stale(self.clock()) != self._stale:
+            self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()

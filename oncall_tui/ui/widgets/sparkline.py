@@ -1,0 +1,235 @@
+"""Sparklines and block charts drawn with ▁▂▃▄▅▆▇█ into rich Text (no textual widget here).
+
+Honest drawing: a column without a sample, or with only NaN/±Inf samples, is a GAP (blank), counted in
+a note — never a zero. Cells beyond the threshold take the error colour; the threshold is always
+written as a number. A chart whose data is older than twice the refresh interval is dimmed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from rich.text import Text
+
+from ...models import Chart, Series
+from ...promql import breaches
+from ...safe_text import safe
+from ..cells import style
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+GAP = " "
+
+
+def colour(name: str, fallback: str) -> str:
+    return style(name) or fallback
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    """A value with its unit, compact: 280 ms, 4.06 s, 2.5 min, 1.20 %, 10.0 d, 25.1 req/s, 0.35."""
+    if value is None:
+        return "–"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if unit == "s":
+        if abs(value) < 1:
+            return f"{value * 1000:.0f} ms"
+        return f"{value:.2f} s" if abs(value) < 60 else f"{value / 60:.1f} min"
+    if unit == "ratio":
+        return f"{value * 100:.2f} %"
+    if unit == "days":
+        return f"{value:.1f} d"
+    if unit == "req/s":
+        return f"{value:.1f} req/s"
+    number = f"{value:.3g}" if abs(value) >= 0.001 or value == 0 else f"{value:.1e}"
+    return f"{number} {unit}".rstrip()
+
+
+def clock_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A series spread over `width` columns: the max finite value per column, or None (gap)."""
+
+    cells: tuple[float | None, ...]
+    nonfinite: int  # columns whose only samples were NaN/±Inf
+    gaps: int  # columns without any sample
+
+    @property
+    def values(self) -> list[float]:
+        return [v for v in self.cells if v is not None]
+
+
+def rasterize(series: Series | None, start: float, end: float, step: float, width: int) -> Raster:
+    width = max(1, width)
+    cells: list[float | None] = [None] * width
+    bad = [False] * width
+    span = max(end - start, 1e-9)
+    if series is not None:
+        for t, v in series.points:
+            lo = math.floor((t - step / 2 - start) / span * width)
+            hi = math.floor((t + step / 2 - start) / span * width - 1e-9)
+            for col in range(max(0, lo), min(width - 1, hi) + 1):
+                if math.isfinite(v):
+                    old = cells[col]
+                    cells[col] = v if old is None else max(old, v)
+                else:
+                    bad[col] = True
+    nonfinite = sum(1 for c, b in zip(cells, bad) if c is None and b)
+    gaps = sum(1 for c, b in zip(cells, bad) if c is None and not b)
+    return Raster(tuple(cells), nonfinite, gaps)
+
+
+def scale(raster: Raster, threshold: float | None) -> tuple[float, float]:
+    """(low, high) of the drawing: the data's range, widened to include the threshold."""
+    values = raster.values + ([threshold] if threshold is not None and math.isfinite(threshold) else [])
+    if not values:
+        return 0.0, 1.0
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-12:
+        return lo - 1.0, hi + 1.0
+    return lo, hi
+
+
+def spark(raster: Raster, threshold: float | None, op: str, lo: float, hi: float) -> Text:
+    """One line of blocks; cells beyond the threshold in the error colour, gaps blank."""
+    out = Text(end="")
+    normal, breach = colour("ok", "green"), colour("error", "red")
+    for v in raster.cells:
+        if v is None:
+            out.append(GAP)
+            continue
+        level = int(round((v - lo) / (hi - lo) * (len(BLOCKS) - 1)))
+        out.append(BLOCKS[max(0, min(len(BLOCKS) - 1, level))], style=breach if breaches(v, op, threshold) else normal)
+    return out
+
+
+def trend(series: Series | None, window: float) -> str:
+    """↑ ↓ → : the newest value against the one a tenth of the window earlier."""
+    points = series.finite() if series else []
+    if len(points) < 2:
+        return " "
+    t_last, v_last = points[-1]
+    earlier = [v for t, v in points if t <= t_last - window / 10] or [points[0][1]]
+    before = earlier[-1]
+    tolerance = max(abs(before), abs(v_last)) * 0.05
+    if v_last > before + tolerance:
+        return "↑"
+    if v_last < before - tolerance:
+        return "↓"
+    return "→"
+
+
+def crossing(series: Series | None, op: str, threshold: float | None) -> str:
+    """When the signal crossed its threshold, in words, from the points themselves."""
+    points = series.finite() if series else []
+    if threshold is None or not op or not points:
+        return ""
+    states = [breaches(v, op, threshold) for _, v in points]
+    if states[-1]:
+        i = len(states) - 1
+        while i > 0 and states[i - 1]:
+            i -= 1
+        return "beyond it since before the window" if i == 0 else f"crossed ≈ {clock_time(points[i][0])} UTC"
+    if any(states):
+        last = max(i for i, s in enumerate(states) if s)
+        return f"back within it since ≈ {clock_time(points[last + 1][0])} UTC"
+    return "never crossed in this window"
+
+
+def gap_note(raster: Raster, chart: Chart) -> str:
+    parts = []
+    if chart.series is None and chart.result.ok:
+        return chart.note or "no data"
+    if raster.nonfinite:
+        parts.append(f"{raster.nonfinite} col NaN/Inf")
+    if raster.gaps:
+        parts.append(f"{raster.gaps} col no data")
+    return ", ".join(parts)
+
+
+def is_stale(chart: Chart, now: float, refresh: float) -> bool:
+    fetched = chart.result.fetched_at
+    return fetched is not None and now - fetched > 2 * refresh
+
+
+def badges(chart: Chart, now: float, refresh: float) -> Text:
+    """PARTIAL, and "stale since" when the newest answer is old or this refresh failed."""
+    out = Text(end="")
+    if chart.result.partial:
+        out.append(" PARTIAL ", style=f"bold reverse {colour('sev-warning', 'yellow')}")
+        out.append(" ")
+    if chart.result.error_type and chart.result.fetched_at is not None:
+        out.append(f"stale since {clock_time(chart.result.fetched_at)} · ", style="dim")
+        out.append_text(safe(chart.result.error_type, "bold", single_line=True, max_len=30))
+        out.append(" ")
+    elif is_stale(chart, now, refresh) and chart.result.fetched_at is not None:
+        out.append(f"stale since {clock_time(chart.result.fetched_at)} ", style="dim")
+    return out
+
+
+def error_text(chart: Chart, width: int) -> Text:
+    """A failed query's error type, in place of the chart."""
+    out = Text("✖ ", style=colour("error", "red"), end="")
+    out.append_text(safe(chart.result.error_type, f"bold {colour('error', 'red')}", single_line=True, max_len=30))
+    if chart.result.error:
+        out.append(": ")
+        out.append_text(safe(chart.result.error, "dim", single_line=True, max_len=300))
+    out.truncate(max(1, width), overflow="ellipsis")
+    return out
+
+
+def threshold_text(chart: Chart) -> str:
+    if chart.threshold is None:
+        return ""
+    return f"thr {chart.op} {fmt(chart.threshold, chart.unit)}"
+
+
+def line(chart: Chart, width: int, *, now: float, refresh: float, title_width: int = 14,
+         window: float | None = None) -> Text:
+    """`title  ▁▂▃▆█  4.06 s ↑  0.28–4.20  thr > 2 s` in `width` columns."""
+    result = chart.result
+    title = safe(chart.title, "bold", single_line=True)
+    title.truncate(title_width - 1, overflow="ellipsis")
+    title.pad_right(title_width - title.cell_len)
+    out = Text(end="")
+    out.append_text(title)
+    right = Text(end="")
+    body_width = max(8, width - title_width)
+    if not result.ok and result.fetched_at is None:
+        out.append_text(error_text(chart, body_width))
+        return out
+    last = chart.series.last() if chart.series else None
+    right.append(f" {fmt(last[1] if last else None, chart.unit):>9} ")
+    right.append(trend(chart.series, window or (result.end - result.start)))
+    values = [v for _, v in chart.series.finite()] if chart.series else []
+    if values:
+        right.append(f" {fmt(min(values), chart.unit)}–{fmt(max(values), chart.unit)}", style="dim")
+    if chart.threshold is not None:
+        right.append(f" {threshold_text(chart)}", style=colour("sev-warning", "yellow"))
+    if chart.extra:
+        right.append(f" +{chart.extra} series", style="dim")
+    right.append(" ")
+    right.append_text(badges(chart, now, refresh))
+    spark_width = max(8, min(body_width - right.cell_len, body_width * 2 // 3))
+    raster = rasterize(chart.series, result.start, result.end, result.step, spark_width)
+    if chart.series is None:
+        note = Text(f"(gap: {chart.note or 'no data'})", style="dim", end="")
+        note.truncate(body_width, overflow="ellipsis")
+        out.append_text(note)
+        return out
+    lo, hi = scale(raster, chart.threshold)
+    out.append_text(spark(raster, chart.threshold, chart.op, lo, hi))
+    out.append_text(right)
+    note = gap_note(raster, chart)
+    if note:
+        out.append(f" ({note})", style="dim")
+    out.truncate(width, overflow="ellipsis")
+    if is_stale(chart, now, refresh):
+        out.stylize("dim")
+    return out
