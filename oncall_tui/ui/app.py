@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..sources.prometheus import PrometheusSource
 from . import cells
 from .screens.alerts import AlertsScreen
+from .signals_ui import SignalsUI
 from .silencing import Silencing
 
 
@@ -41,6 +42,7 @@ class MlcallApp(App):
         self.pollers: list[Poller] = []
         self.audit = AuditLog(settings.audit_path, settings.author)  # the one audit log of this session
         self.silencing = Silencing(self, self.audit)
+        self.signals = SignalsUI(self)  # signal and model-health sparklines, zoom view
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
 
     def _title(self) -> Text:
@@ -70,7 +72,10 @@ class MlcallApp(App):
         if self.prometheus is None and self.settings.prometheus_url:
             from ..sources.prometheus import PrometheusSource
 
-            self.prometheus = PrometheusSource(self.settings.prometheus_url, timeout=timeout)
+            from ..sources.http_config import prometheus_client
+
+            self.prometheus = PrometheusSource(self.settings.prometheus_url, timeout=timeout,
+                                               client=prometheus_client(self.settings, timeout))
 
     def on_alerts_screen_ready(self) -> None:
         """Start one poll loop per configured source, once the screen they feed exists."""
@@ -96,6 +101,7 @@ class MlcallApp(App):
         for source in (self.alertmanager, self.prometheus):
             if source is not None:
                 await source.aclose()
+        await self.signals.aclose()
 
     # -- data arriving ---------------------------------------------------------------------------------
     def _on_alertmanager(self, status: SourceStatus, alerts: list[Alert] | None) -> None:

@@ -15,6 +15,7 @@ from ...models import Alert, AlertGroup
 from ...safe_text import safe
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
+from ..widgets.signal_panel import SignalPanel
 from ..widgets.silence_info import SilenceInfo
 from ..widgets.source_bar import SourceBar
 
@@ -27,6 +28,8 @@ class AlertsScreen(Screen):
         Binding("s", "silence", "Silence", tooltip="Silence the selected or marked alerts (a reason is required)"),
         Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
+        Binding("t", "cycle_window", "Range", tooltip="Time range of the sparklines: 15m, 1h, 6h, 24h"),
+        Binding("z", "zoom", "Zoom", tooltip="The alert's signal and model health full-screen (also enter)"),
         Binding("ctrl+r", "app.refresh_now", "Refresh"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
@@ -51,6 +54,7 @@ class AlertsScreen(Screen):
             yield AlertTable(id="alerts")
             with Horizontal(id="detail-row"):
                 yield AlertDetail(id="detail")
+                yield SignalPanel(id="signal-panel")
                 yield SilenceInfo(id="silence-info")
         yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
         yield Static("", id="filter-error")
@@ -89,6 +93,7 @@ class AlertsScreen(Screen):
     def on_alert_table_alert_highlighted(self, event: AlertTable.AlertHighlighted) -> None:
         self.query_one(AlertDetail).show(event.alert, event.group)
         self.query_one(SilenceInfo).show_alert(event.alert)
+        self.app.signals.alert_highlighted(event.alert)
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()
@@ -123,6 +128,17 @@ class AlertsScreen(Screen):
 
     def action_silences(self) -> None:
         self.app.silencing.open_screen()
+
+    def action_cycle_window(self) -> None:
+        label = self.app.signals.cycle_window()
+        if label:
+            self.notify(f"Sparklines: last {label}", timeout=1.5)
+
+    def action_zoom(self) -> None:
+        self.app.signals.zoom(self.selected()[1])
+
+    def on_alert_table_zoom_requested(self, event: AlertTable.ZoomRequested) -> None:
+        self.app.signals.zoom(event.alert)
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
