@@ -201,4 +201,7 @@ def test_missing_binary_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp
             find()
     with pytest.raises(BinaryNotFound, match="MLCALL_PROMETHEUS_BIN"):
         LocalStack(tmp_path / "never").start()
+    monkeypatch.setenv("MLCALL_MLFLOW_BIN", str(tmp_path / "no-mlflow"))
+    with pytest.raises(BinaryNotFound, match=r"mlcall-tui\[demo\]"):
+        LocalStack(tmp_path / "never", prometheus=False, alertmanager_peers=0, mlflow=True).start()
     assert not (tmp_path / "never").exists() or not any((tmp_path / "never").iterdir())
