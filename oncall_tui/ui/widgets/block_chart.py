@@ -12,8 +12,20 @@ from rich.text import Text
 from ...models import Chart
 from ...promql import breaches
 from ...safe_text import safe
-from .sparkline import (BLOCKS, badges, colour, crossing, error_text, fmt, gap_note, is_stale, rasterize, scale,
-                        threshold_text, trend)
+from .sparkline import (
+    BLOCKS,
+    badges,
+    colour,
+    crossing,
+    error_text,
+    fmt,
+    gap_note,
+    is_stale,
+    rasterize,
+    scale,
+    threshold_text,
+    trend,
+)
 
 AXIS = 12  # y-axis label width
 

@@ -80,8 +80,8 @@ def rasterize(series: Series | None, start: float, end: float, step: float, widt
                     cells[col] = v if old is None else max(old, v)
                 else:
                     bad[col] = True
-    nonfinite = sum(1 for c, b in zip(cells, bad) if c is None and b)
-    gaps = sum(1 for c, b in zip(cells, bad) if c is None and not b)
+    nonfinite = sum(1 for c, b in zip(cells, bad, strict=True) if c is None and b)
+    gaps = sum(1 for c, b in zip(cells, bad, strict=True) if c is None and not b)
     return Raster(tuple(cells), nonfinite, gaps)
 
 
