@@ -148,7 +148,7 @@ async def test_keys_are_in_the_command_palette_and_help(bare_am):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Filter", "Refresh", "Help", "Quit", "Expand", "Theme"} <= titles
+        assert {"Filter", "Refresh", "Help", "Quit", "Expand/Zoom", "Theme"} <= titles
         assert "Screenshot" not in titles  # an SVG of the screen is never written behind the user's back
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette", what="palette")
