@@ -35,12 +35,12 @@ SAFE_VALUE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 SAFE_URL = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?$")
 
 _REASONS = (
-    (re.compile(r"[\r\n]"), "contains a newline"),
-    (re.compile(r"\s"), "contains whitespace"),
-    (re.compile(r"[;&|<>`$]"), "contains a shell metacharacter"),
-    (re.compile(r"[,=!()]"), "contains a label-selector character (, = ! ( ))"),
-    (re.compile(r"[\"'\\]"), "contains a quote or backslash"),
-    (re.compile(r"/"), "contains '/'"),
+    (re.compile(r"[\r\n]"), "newline"),
+    (re.compile(r"\s"), "whitespace"),
+    (re.compile(r"[;&|<>`$]"), "shell metacharacter"),
+    (re.compile(r"[,=!()]"), "label-selector character"),
+    (re.compile(r"[\"'\\]"), "quote"),
+    (re.compile(r"/"), "path separator"),
 )
 
 SHELL_OPERATORS = ("|", "||", "&", "&&", ";", ";;", "<", ">", ">>", "<<", "<<<", "2>", "2>&1", "&>", "(", ")")
@@ -129,9 +129,9 @@ def check_value(label: str, value: str) -> str:
         raise UnsafeValue(label, value, "empty")
     if value.startswith("-"):
         raise UnsafeValue(label, value, "starts with '-' (option injection)")
-    for pattern, why in _REASONS:
-        if pattern.search(value):
-            raise UnsafeValue(label, value, why)
+    for pattern, what in _REASONS:
+        if found := pattern.search(value):
+            raise UnsafeValue(label, value, f"contains {found[0]!r} ({what})")
     if len(value) > 253:
         raise UnsafeValue(label, value, "longer than 253 characters")
     if not SAFE_VALUE.match(value):
