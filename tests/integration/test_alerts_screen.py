@@ -156,3 +156,21 @@ async def test_keys_are_in_the_command_palette_and_help(bare_am):
         await wait_for(pilot, lambda: app.alerts_screen.query_one("#filter").has_focus, what="filter from palette")
         await pilot.press("escape", "question_mark")
         await wait_for(pilot, lambda: app.alerts_screen.query("HelpPanel"), what="help panel")
+
+
+async def test_pending_alerts_from_prometheus_show_as_pending(tmp_path):
+    """A real Prometheus evaluating the deploy rules: the latency alert is pending for its `for:`."""
+    stack = LocalStack(tmp_path / "prom", alertmanager_peers=0)
+    stack.start()
+    try:
+        stack.model_service.set_incident("fraud-detector", "latency")
+        app = MlcallApp(settings(prometheus_url=stack.prometheus_url))
+        async with app.run_test(size=SIZE) as pilot:
+            row = await wait_for(pilot, lambda: next(
+                (r for r in table_rows(app) if "ModelInferenceLatenessHigh" in r[1]), None),
+                timeout=120, what="the latency alert")
+            assert row[4] == "◌ pending" and row[3] == "fraud-detector"
+            assert "Alertmanager · not configured" in status_text(app)
+            assert "from prometheus" in detail_text(app)
+    finally:
+        stack.stop()
