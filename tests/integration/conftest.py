@@ -54,3 +54,29 @@ def mlflow_stack(tmp_path_factory: pytest.TempPathFactory):
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def ha_am(tmp_path_factory: pytest.TempPathFactory):
+    """A real 2-peer Alertmanager cluster gossiping on loopback (no Prometheus, no model service).
+
+    The ``LocalStack`` itself is yielded: HA tests stop and restart peers (and restart what they stop).
+    """
+    local = LocalStack(tmp_path_factory.mktemp("ha-am"), prometheus=False, model_service=False,
+                       alertmanager_peers=2)
+    try:
+        local.start()
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def crash_am(tmp_path_factory: pytest.TempPathFactory):
+    """One real Alertmanager that tests may ``kill -9`` and restart (``bare_am`` must stay up)."""
+    local = LocalStack(tmp_path_factory.mktemp("crash-am"), prometheus=False, model_service=False)
+    try:
+        local.start()
+        yield local
+    finally:
+        local.stop()
