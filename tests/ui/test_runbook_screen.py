@@ -147,7 +147,7 @@ async def test_cancel_runs_nothing(tmp_path, monkeypatch):
 
 async def test_an_injected_label_blocks_the_step_and_starts_nothing(tmp_path, monkeypatch):
     started = spy_processes(monkeypatch)
-    app = RunbookApp(drift_alert(model="x$(id)"), [hello_runbook(tmp_path)])
+    app = RunbookApp(drift_alert(model="x$(id)[/]"), [hello_runbook(tmp_path)])
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         steps = app.screen.query_one("#rb-steps", OptionList)

@@ -355,3 +355,37 @@ def test_bundled_runnable_steps_split_into_argv():
             argv = build_argv(step, a, config)
             assert argv[0] in {"kubectl", "promtool", "curl"}, (path.name, step.index)
             assert shlex.join(argv)
+
+
+async def test_remote_runbook_is_sanitized_bounded_and_never_runnable():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from oncall_tui.runbooks import fetch_remote, remote_runbook
+
+    body = ("---\nalerts: [X]\n---\n# Remote \x1b]52;c;aGk=\x07runbook\n\n## Diagnosis\n\n"
+            "```sh run mutating\nkubectl delete ns prod\n```\n" + "z" * 5000).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/markdown")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/runbooks/remote.md"
+        text = await fetch_remote(url, timeout=5, max_bytes=1000)
+    finally:
+        server.shutdown()
+    assert "\x1b" not in text and "\x07" not in text and text.endswith("[truncated]")
+    assert len(text) < 1100
+    rb = remote_runbook(url, text)
+    assert rb.remote and rb.steps == () and rb.title == "Remote runbook"
+    with pytest.raises(ValueError):
+        await fetch_remote("file:///etc/passwd")

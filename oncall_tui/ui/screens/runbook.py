@@ -30,7 +30,7 @@ from ...runbooks import (
     render_body,
     run_step,
 )
-from ...safe_text import join, redact_url, safe
+from ...safe_text import join, redact_url, safe, sanitize
 from ..widgets.confirm import ConfirmModal
 
 KEY_LABELS = ("model", "feature", "namespace", "deployment")
@@ -270,7 +270,7 @@ class RunbookScreen(Screen):
         if view.blocked is not None:
             why = view.blocked
             what = f"{why.label}: {why.why}" if isinstance(why, UnsafeValue) else str(why)
-            self.notify(Text(f"Step {view.step.index} is blocked: {what}"), severity="error", markup=False)
+            self.notify(sanitize(f"Step {view.step.index} is blocked: {what}", single_line=True), severity="error", markup=False)
             return
         if self.running:
             self.notify("A step is still running.", severity="warning")
@@ -324,7 +324,7 @@ class RunbookScreen(Screen):
             self._record("result", view, result=outcome, exit_code=result.exit_code, timed_out=result.timed_out,
                          truncated=result.truncated, duration=round(result.duration, 3))
         except Exception as exc:
-            self.notify(Text(f"Audit result not written: {exc}"), severity="error", markup=False)
+            self.notify(sanitize(f"Audit result not written: {exc}", single_line=True), severity="error", markup=False)
         status.update(self._result_text(view, result))
         return result
 
