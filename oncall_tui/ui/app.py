@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..sources.alertmanager import AlertmanagerSource
     from ..sources.prometheus import PrometheusSource
 from . import cells
+from .registry_ui import RegistryUI
 from .screens.alerts import AlertsScreen
 from .signals_ui import SignalsUI
 from .silencing import Silencing
@@ -43,6 +44,7 @@ class MlcallApp(App):
         self.audit = AuditLog(settings.audit_path, settings.author)  # the one audit log of this session
         self.silencing = Silencing(self, self.audit)
         self.signals = SignalsUI(self)  # signal and model-health sparklines, zoom view
+        self.registry = RegistryUI(self)  # the model panel, models screen and registry rollback
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
 
     def _title(self) -> Text:

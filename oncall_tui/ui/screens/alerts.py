@@ -15,6 +15,7 @@ from ...models import Alert, AlertGroup
 from ...safe_text import safe
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
+from ..widgets.model_panel import ModelPanel
 from ..widgets.signal_panel import SignalPanel
 from ..widgets.silence_info import SilenceInfo
 from ..widgets.source_bar import SourceBar
@@ -28,6 +29,8 @@ class AlertsScreen(Screen):
         Binding("s", "silence", "Silence", tooltip="Silence the selected or marked alerts (a reason is required)"),
         Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
+        Binding("R", "rollback", "Roll back", tooltip="Roll the alert's model back (registry alias, deployment)"),
+        Binding("m", "models", "Models", tooltip="The MLflow model registry: models, aliases, versions"),
         Binding("t", "cycle_window", "Range", tooltip="Time range of the sparklines: 15m, 1h, 6h, 24h"),
         Binding("z", "zoom", "Zoom", tooltip="The alert's signal and model health full-screen (also enter)"),
         Binding("ctrl+r", "app.refresh_now", "Refresh"),
@@ -35,7 +38,7 @@ class AlertsScreen(Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    MUTATING_ACTIONS = {"silence", "acknowledge"}  # absent in --read-only: not disabled, absent
+    MUTATING_ACTIONS = {"silence", "acknowledge", "rollback"}  # absent in --read-only: not disabled, absent
 
     def __init__(self, title: Text | None = None, *, read_only: bool = False) -> None:
         super().__init__()
@@ -56,6 +59,7 @@ class AlertsScreen(Screen):
                 yield AlertDetail(id="detail")
                 yield SignalPanel(id="signal-panel")
                 yield SilenceInfo(id="silence-info")
+                yield ModelPanel(id="model-panel")
         yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
         yield Static("", id="filter-error")
         yield SourceBar(id="sources")
@@ -94,6 +98,7 @@ class AlertsScreen(Screen):
         self.query_one(AlertDetail).show(event.alert, event.group)
         self.query_one(SilenceInfo).show_alert(event.alert)
         self.app.signals.alert_highlighted(event.alert)
+        self.app.registry.alert_highlighted(event.alert)
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()
@@ -128,6 +133,13 @@ class AlertsScreen(Screen):
 
     def action_silences(self) -> None:
         self.app.silencing.open_screen()
+
+    def action_rollback(self) -> None:
+        if not self.read_only:
+            self.app.registry.open_rollback(self.selected()[1])
+
+    def action_models(self) -> None:
+        self.app.registry.open_models(self.app.registry.model_of(self.selected()[1]))
 
     def action_cycle_window(self) -> None:
         label = self.app.signals.cycle_window()
