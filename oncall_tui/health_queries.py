@@ -54,14 +54,14 @@ _LATENCY = 'histogram_quantile({q}, sum by (le) (rate(model_inference_duration_s
 _REQUESTS = 'sum(rate(model_requests_total{model="$model"}[$rate]))'
 
 DEFAULTS: tuple[HealthQuery, ...] = (
-    HealthQuery("p95_latency", "p95 latency", _LATENCY.format(q="0.95"), "s",
+    HealthQuery("p95_latency", "p95 lat", _LATENCY.format(q="0.95"), "s",
                 threshold=2.0, threshold_rule="ModelInferenceLatenessHigh"),
-    HealthQuery("p50_latency", "p50 latency", _LATENCY.format(q="0.5"), "s"),
+    HealthQuery("p50_latency", "p50 lat", _LATENCY.format(q="0.5"), "s"),
     HealthQuery("request_rate", "requests", _REQUESTS, "req/s", optional=True),
-    HealthQuery("nan_rate", "NaN outputs",
+    HealthQuery("nan_rate", "NaN rate",
                 f'sum(rate(model_prediction_nan_total{{model="$model"}}[$rate])) / {_REQUESTS}', "ratio",
                 optional=True),
-    HealthQuery("days_since_training", "since training",
+    HealthQuery("days_since_training", "model age",
                 '(time() - max(mlflow_model_last_trained_timestamp{model="$model"})) / 86400', "days",
                 threshold=7.0, threshold_rule="ModelStalenessHigh"),
     HealthQuery("drift_ks", "drift KS", 'max by (feature) (dvc_metric_data_drift_kolmogorov_smirnov{model="$model"})',

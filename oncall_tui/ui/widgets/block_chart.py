@@ -107,9 +107,9 @@ def block_chart(chart: Chart, width: int, height: int, *, now: float, refresh: f
     pad = max(1, plot_width - len(left) - len(mid) - len(right))
     labels = left + " " * (pad // 2) + mid + " " * (pad - pad // 2) + right
     out.append("\n" + " " * (AXIS + 1) + labels, style="dim")
-    note = gap_note(raster, chart)
+    note = gap_note(raster, chart, long=True)
     if note:
-        out.append(f"\n  gaps: {note} (drawn blank, never as zero)", style="dim")
+        out.append(f"\n  blank columns: {note} (never drawn as zero)", style="dim")
     if is_stale(chart, now, refresh):
         out.stylize("dim")
     return out

@@ -6,6 +6,7 @@ A read-only widget: the screen fetches (see ui/signal_feed.py) and hands it `Sig
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Callable
 
 from rich.text import Text
@@ -14,10 +15,13 @@ from textual.widgets import Static
 from ...models import Chart, SignalView
 from ...safe_text import safe
 from ...signals import window_label
-from .sparkline import badges, colour, crossing, line
+from .sparkline import badges, colour, crossing, line, spark_columns, threshold_text
 
 TITLE_WIDTH = 15
-RIGHT_PART = 36  # value, trend, min–max, threshold (what `line` puts right of the blocks)
+
+
+def title_width(width: int) -> int:
+    return TITLE_WIDTH if width >= 48 else 10
 
 
 def _section(text: str, extra: Text | None = None) -> Text:
@@ -35,19 +39,20 @@ def _split_header(view: SignalView) -> str:
 
 def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> Text:
     """The whole panel as one Text: the alert's signal, then model health, then drift."""
-    out = Text(end="")
+    out = Text(end="", no_wrap=True, overflow="ellipsis")
     head = Text(f"Signal · last {window_label(view.window)}", style="bold", end="")
     if view.partial:
         head.append("  ")
         head.append(" PARTIAL ", style=f"bold reverse {colour('sev-warning', 'yellow')}")
-    head.append("  t: range · z/enter: zoom", style="dim")
+    if width - head.cell_len >= 24:
+        head.append("  t: range · z: zoom", style="dim")
     out.append_text(head)
-    kw = dict(now=now, refresh=refresh, title_width=TITLE_WIDTH, window=view.window)
+    kw = dict(now=now, refresh=refresh, title_width=title_width(width), window=view.window)
     if view.signal is not None:
         out.append("\n")
-        out.append_text(line(view.signal, width, **kw))
+        out.append_text(line(replace(view.signal, title="signal"), width, **kw))
         out.append("\n")
-        out.append_text(_signal_detail(view.signal, width))
+        out.append_text(_signal_detail(view.signal, width, title_width(width)))
     if view.note:
         out.append("\n")
         out.append_text(safe(view.note, "dim italic", single_line=True, max_len=300))
@@ -66,10 +71,13 @@ def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> 
     return out
 
 
-def _signal_detail(chart: Chart, width: int) -> Text:
-    """Under the signal: when it crossed, or why there is no threshold."""
-    out = Text(" " * TITLE_WIDTH, end="")
+def _signal_detail(chart: Chart, width: int, indent: int) -> Text:
+    """Under the signal: its threshold as a number and when it crossed, or why there is no threshold."""
+    out = Text(" " * indent, end="")
     when = crossing(chart.series, chart.op, chart.threshold)
+    if chart.threshold is not None:
+        out.append(threshold_text(chart), style=f"bold {colour('sev-warning', 'yellow')}")
+        out.append(" · ")
     if when:
         out.append(when, style="bold" if when.startswith("crossed") else "")
     elif chart.note:
@@ -85,7 +93,7 @@ class SignalPanel(Static):
 
     DEFAULT_CSS = """
     SignalPanel {
-        width: 1fr;
+        width: 1.5fr;
         min-width: 34;
         height: 100%;
         padding: 0 1;
@@ -104,7 +112,7 @@ class SignalPanel(Static):
     def spark_columns(self) -> int:
         """Columns a sparkline gets at the current width (the step is chosen for it)."""
         width = self.content_size.width or 60
-        return max(12, width - TITLE_WIDTH - RIGHT_PART)
+        return spark_columns(width, title_width(width))
 
     def show_view(self, view: SignalView) -> None:
         self.view = view

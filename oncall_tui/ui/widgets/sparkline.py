@@ -7,6 +7,7 @@ written as a number. A chart whose data is older than twice the refresh interval
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,7 +28,7 @@ def colour(name: str, fallback: str) -> str:
 
 
 def fmt(value: float | None, unit: str = "") -> str:
-    """A value with its unit, compact: 280 ms, 4.06 s, 2.5 min, 1.20 %, 10.0 d, 25.1 req/s, 0.35."""
+    """A value with its unit, compact: 280ms, 4.06s, 2.5min, 1.20%, 10.0d, 25.1/s, 0.35."""
     if value is None:
         return "–"
     if math.isnan(value):
@@ -36,16 +37,16 @@ def fmt(value: float | None, unit: str = "") -> str:
         return "+Inf" if value > 0 else "-Inf"
     if unit == "s":
         if abs(value) < 1:
-            return f"{value * 1000:.0f} ms"
-        return f"{value:.2f} s" if abs(value) < 60 else f"{value / 60:.1f} min"
+            return f"{value * 1000:.0f}ms"
+        return f"{value:.2f}s" if abs(value) < 60 else f"{value / 60:.1f}min"
     if unit == "ratio":
-        return f"{value * 100:.2f} %"
+        return f"{value * 100:.2f}%"
     if unit == "days":
-        return f"{value:.1f} d"
+        return f"{value:.1f}d"
     if unit == "req/s":
-        return f"{value:.1f} req/s"
+        return f"{value:.1f}/s"
     number = f"{value:.3g}" if abs(value) >= 0.001 or value == 0 else f"{value:.1e}"
-    return f"{number} {unit}".rstrip()
+    return f"{number}{unit}"
 
 
 def clock_time(ts: float) -> str:
@@ -54,11 +55,13 @@ def clock_time(ts: float) -> str:
 
 @dataclass(frozen=True)
 class Raster:
-    """A series spread over `width` columns: the max finite value per column, or None (gap)."""
+    """A series spread over `width` columns: the max finite value per column, or None (a gap)."""
 
     cells: tuple[float | None, ...]
-    nonfinite: int  # columns whose only samples were NaN/±Inf
-    gaps: int  # columns without any sample
+    nonfinite: int = 0  # columns whose only samples were NaN/±Inf
+    gaps: int = 0  # columns without any sample, between the first and the last sample
+    leading: int = 0  # columns before the first sample (the series began inside the window)
+    trailing: int = 0  # columns after the last sample (the series stopped)
 
     @property
     def values(self) -> list[float]:
@@ -66,23 +69,39 @@ class Raster:
 
 
 def rasterize(series: Series | None, start: float, end: float, step: float, width: int) -> Raster:
+    """Each sample goes to its own column (max of the finite ones; NaN/Inf flag the column). A column
+    no sample falls in (points sparser than columns) takes the sample nearest its middle, if that is
+    within half a step — so a NaN sample is never hidden behind a neighbour's value."""
     width = max(1, width)
     cells: list[float | None] = [None] * width
     bad = [False] * width
     span = max(end - start, 1e-9)
-    if series is not None:
-        for t, v in series.points:
-            lo = math.floor((t - step / 2 - start) / span * width)
-            hi = math.floor((t + step / 2 - start) / span * width - 1e-9)
-            for col in range(max(0, lo), min(width - 1, hi) + 1):
-                if math.isfinite(v):
-                    old = cells[col]
-                    cells[col] = v if old is None else max(old, v)
-                else:
-                    bad[col] = True
-    nonfinite = sum(1 for c, b in zip(cells, bad, strict=True) if c is None and b)
-    gaps = sum(1 for c, b in zip(cells, bad, strict=True) if c is None and not b)
-    return Raster(tuple(cells), nonfinite, gaps)
+    points = list(series.points) if series is not None else []
+
+    def put(col: int, v: float) -> None:
+        if math.isfinite(v):
+            old = cells[col]
+            cells[col] = v if old is None else max(old, v)
+        else:
+            bad[col] = True
+
+    for t, v in points:
+        put(min(width - 1, max(0, math.floor((t - start) / span * width))), v)
+    times = [t for t, _ in points]
+    for col in range(width):
+        if cells[col] is None and not bad[col] and times:
+            middle = start + (col + 0.5) * span / width
+            i = bisect.bisect_left(times, middle)
+            near = min((j for j in (i - 1, i) if 0 <= j < len(times)), key=lambda j: abs(times[j] - middle))
+            if abs(times[near] - middle) <= step / 2 + 1e-9:
+                put(col, points[near][1])
+    sampled = [i for i in range(width) if cells[i] is not None or bad[i]]
+    if not sampled:
+        return Raster(tuple(cells), leading=width)
+    first, last = sampled[0], sampled[-1]
+    nonfinite = sum(1 for i in range(width) if cells[i] is None and bad[i])
+    gaps = sum(1 for i in range(first, last + 1) if cells[i] is None and not bad[i])
+    return Raster(tuple(cells), nonfinite, gaps, first, width - 1 - last)
 
 
 def scale(raster: Raster, threshold: float | None) -> tuple[float, float]:
@@ -135,21 +154,31 @@ def crossing(series: Series | None, op: str, threshold: float | None) -> str:
         i = len(states) - 1
         while i > 0 and states[i - 1]:
             i -= 1
-        return "beyond it since before the window" if i == 0 else f"crossed ≈ {clock_time(points[i][0])} UTC"
+        if i == 0:
+            return f"beyond it since the window's first sample ({clock_time(points[0][0])} UTC)"
+        return f"crossed ≈ {clock_time(points[i][0])} UTC"
     if any(states):
         last = max(i for i, s in enumerate(states) if s)
         return f"back within it since ≈ {clock_time(points[last + 1][0])} UTC"
     return "never crossed in this window"
 
 
-def gap_note(raster: Raster, chart: Chart) -> str:
-    parts = []
+def gap_note(raster: Raster, chart: Chart, *, long: bool = False) -> str:
+    """What the blank columns mean: NaN/Inf samples, missing samples, a series that stopped."""
     if chart.series is None and chart.result.ok:
         return chart.note or "no data"
+    parts = []
     if raster.nonfinite:
-        parts.append(f"{raster.nonfinite} col NaN/Inf")
+        parts.append(f"{raster.nonfinite} col NaN/Inf" if long else f"NaN×{raster.nonfinite}")
     if raster.gaps:
-        parts.append(f"{raster.gaps} col no data")
+        parts.append(f"{raster.gaps} col without samples" if long else f"gap×{raster.gaps}")
+    if raster.trailing:
+        last = chart.series.points[-1][0] if chart.series and chart.series.points else None
+        when = clock_time(last) if last is not None else "?"
+        parts.append(f"no sample since {when} UTC" if long else f"ends {when[:5]}")
+    if raster.leading and long:
+        first = chart.series.points[0][0] if chart.series and chart.series.points else None
+        parts.append(f"no sample before {clock_time(first)} UTC" if first is not None else "no sample")
     return ", ".join(parts)
 
 
@@ -190,45 +219,58 @@ def threshold_text(chart: Chart) -> str:
     return f"thr {chart.op} {fmt(chart.threshold, chart.unit)}"
 
 
+def spark_columns(width: int, title_width: int) -> int:
+    """Columns of blocks in a `line` of this width (the step is chosen so one point fills one column):
+    about 3/5 of what the title leaves, and always room for the newest value and its trend."""
+    body = width - title_width
+    return max(8, min(body * 3 // 5, body - 16))
+
+
 def line(chart: Chart, width: int, *, now: float, refresh: float, title_width: int = 14,
          window: float | None = None) -> Text:
-    """`title  ▁▂▃▆█  4.06 s ↑  0.28–4.20  thr > 2 s` in `width` columns."""
+    """`title  ▁▂▃▆█  4.06 s ↑ thr > 2 s 0.28–4.20` in `width` columns: the title, the blocks, the
+    newest value with its trend and badges always; threshold, then min–max, when there is room."""
     result = chart.result
     title = safe(chart.title, "bold", single_line=True)
     title.truncate(title_width - 1, overflow="ellipsis")
     title.pad_right(title_width - title.cell_len)
     out = Text(end="")
     out.append_text(title)
-    right = Text(end="")
     body_width = max(8, width - title_width)
     if not result.ok and result.fetched_at is None:
         out.append_text(error_text(chart, body_width))
         return out
-    last = chart.series.last() if chart.series else None
-    right.append(f" {fmt(last[1] if last else None, chart.unit):>9} ")
-    right.append(trend(chart.series, window or (result.end - result.start)))
-    values = [v for _, v in chart.series.finite()] if chart.series else []
-    if values:
-        right.append(f" {fmt(min(values), chart.unit)}–{fmt(max(values), chart.unit)}", style="dim")
-    if chart.threshold is not None:
-        right.append(f" {threshold_text(chart)}", style=colour("sev-warning", "yellow"))
-    if chart.extra:
-        right.append(f" +{chart.extra} series", style="dim")
-    right.append(" ")
-    right.append_text(badges(chart, now, refresh))
-    spark_width = max(8, min(body_width - right.cell_len, body_width * 2 // 3))
-    raster = rasterize(chart.series, result.start, result.end, result.step, spark_width)
     if chart.series is None:
         note = Text(f"(gap: {chart.note or 'no data'})", style="dim", end="")
         note.truncate(body_width, overflow="ellipsis")
         out.append_text(note)
         return out
+    columns = min(spark_columns(width, title_width), body_width)
+    raster = rasterize(chart.series, result.start, result.end, result.step, columns)
     lo, hi = scale(raster, chart.threshold)
     out.append_text(spark(raster, chart.threshold, chart.op, lo, hi))
-    out.append_text(right)
+    last = chart.series.last()
+    right = Text(f" {fmt(last[1] if last else None, chart.unit):>7} ", end="")
+    right.append(trend(chart.series, window or (result.end - result.start)))
+    right.append(" ")
     note = gap_note(raster, chart)
     if note:
-        out.append(f" ({note})", style="dim")
+        right.append(f"{note} ", style="italic")
+    right.append_text(badges(chart, now, refresh))
+    values = [v for _, v in chart.series.finite()]
+    optional = []
+    if chart.threshold is not None:
+        optional.append(Text(f" {threshold_text(chart)}", style=colour("sev-warning", "yellow"), end=""))
+    if values:
+        optional.append(Text(f" {fmt(min(values), chart.unit)}–{fmt(max(values), chart.unit)}", style="dim", end=""))
+    if chart.extra:
+        optional.append(Text(f" +{chart.extra} series", style="dim", end=""))
+    room = width - out.cell_len - right.cell_len
+    for piece in optional:
+        if piece.cell_len <= room:
+            right.append_text(piece)
+            room -= piece.cell_len
+    out.append_text(right)
     out.truncate(width, overflow="ellipsis")
     if is_stale(chart, now, refresh):
         out.stylize("dim")
