@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..sources.alertmanager import AlertmanagerSource
     from ..sources.prometheus import PrometheusSource
 from . import cells
+from .cluster_ui import ClusterUI
 from .registry_ui import RegistryUI
 from .screens.alerts import AlertsScreen
 from .signals_ui import SignalsUI
@@ -45,6 +46,7 @@ class MlcallApp(App):
         self.silencing = Silencing(self, self.audit)
         self.signals = SignalsUI(self)  # signal and model-health sparklines, zoom view
         self.registry = RegistryUI(self)  # the model panel, models screen and registry rollback
+        self.cluster = ClusterUI(self)  # deployment panel, diagnose (d), deployment rollback, rollout watches
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
 
     def _title(self) -> Text:

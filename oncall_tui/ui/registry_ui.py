@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ..actions.audit import AuditLog
@@ -107,7 +108,7 @@ class RegistryUI:
         if self.source is None or model in self.inflight:
             return
         self.inflight.add(model)
-        self.app.run_worker(self._load(model), name=f"registry {model}", group="registry", exit_on_error=False)
+        self.app.run_worker(partial(self._load, model), name=f"registry {model}", group="registry", exit_on_error=False)
 
     async def _load(self, model: str) -> None:
         assert self.source is not None

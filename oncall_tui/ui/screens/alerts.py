@@ -15,6 +15,7 @@ from ...models import Alert, AlertGroup
 from ...safe_text import safe
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
+from ..widgets.deployment_panel import DeploymentPanel
 from ..widgets.model_panel import ModelPanel
 from ..widgets.signal_panel import SignalPanel
 from ..widgets.silence_info import SilenceInfo
@@ -29,6 +30,7 @@ class AlertsScreen(Screen):
         Binding("s", "silence", "Silence", tooltip="Silence the selected or marked alerts (a reason is required)"),
         Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
+        Binding("d", "diagnose", "Diagnose", tooltip="Pods, restarts, OOMKills, warning events, log tail, live checks"),
         Binding("R", "rollback", "Roll back", tooltip="Roll the alert's model back (registry alias, deployment)"),
         Binding("m", "models", "Models", tooltip="The MLflow model registry: models, aliases, versions"),
         Binding("t", "cycle_window", "Range", tooltip="Time range of the sparklines: 15m, 1h, 6h, 24h"),
@@ -60,6 +62,7 @@ class AlertsScreen(Screen):
                 yield SignalPanel(id="signal-panel")
                 yield SilenceInfo(id="silence-info")
                 yield ModelPanel(id="model-panel")
+                yield DeploymentPanel(id="deployment-panel")
         yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
         yield Static("", id="filter-error")
         yield SourceBar(id="sources")
@@ -99,6 +102,7 @@ class AlertsScreen(Screen):
         self.query_one(SilenceInfo).show_alert(event.alert)
         self.app.signals.alert_highlighted(event.alert)
         self.app.registry.alert_highlighted(event.alert)
+        self.app.cluster.alert_highlighted(event.alert)
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()
@@ -137,6 +141,9 @@ class AlertsScreen(Screen):
     def action_rollback(self) -> None:
         if not self.read_only:
             self.app.registry.open_rollback(self.selected()[1])
+
+    def action_diagnose(self) -> None:
+        self.app.cluster.open_diagnose(self.selected()[1])
 
     def action_models(self) -> None:
         self.app.registry.open_models(self.app.registry.model_of(self.selected()[1]))

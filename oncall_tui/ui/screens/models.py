@@ -5,12 +5,13 @@ serving alias back (not in read-only mode: the binding does not exist there)."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -51,8 +52,8 @@ class ModelsScreen(Screen):
     DEFAULT_CSS = """
     ModelsScreen #models-title { height: 1; padding: 0 1; background: $panel; }
     ModelsScreen #models-body { height: 1fr; }
-    ModelsScreen #models { width: 48; height: 100%; }
-    ModelsScreen #versions { width: 1fr; height: 100%; border-left: solid $primary; }
+    ModelsScreen #models { height: auto; max-height: 12; }
+    ModelsScreen #versions { height: 1fr; border-top: solid $primary; }
     ModelsScreen #models-status { height: auto; max-height: 3; padding: 0 1; }
     """
 
@@ -71,7 +72,7 @@ class ModelsScreen(Screen):
         title.append_text(safe(self.registry.source.display_uri if self.registry.source else "", single_line=True))
         title.append(f" · serving alias {self.registry.alias}", style="dim")
         yield Static(title, id="models-title")
-        with Horizontal(id="models-body"):
+        with Vertical(id="models-body"):
             yield DataTable(id="models", cursor_type="row")
             yield DataTable(id="versions", cursor_type="row")
         yield Static(Text("Loading models…", style="dim"), id="models-status")
@@ -79,8 +80,8 @@ class ModelsScreen(Screen):
 
     def on_mount(self) -> None:
         models = self.query_one("#models", DataTable)
-        models.add_column("Model", key="name", width=22)
-        models.add_column("Aliases", key="aliases", width=20)
+        models.add_column("Model", key="name", width=32)
+        models.add_column("Aliases", key="aliases", width=48)
         models.add_column("Latest", key="latest", width=6)
         versions = self.query_one("#versions", DataTable)
         for key, label, width in (("version", "Version", 7), ("aliases", "Aliases", 12), ("status", "Status", 8),
@@ -96,7 +97,7 @@ class ModelsScreen(Screen):
     # -- loading ----------------------------------------------------------------------------------------------
     def action_reload(self) -> None:
         self.versions.clear()
-        self.run_worker(self._load_models(), group="models", exclusive=True, exit_on_error=False)
+        self.run_worker(self._load_models, group="models", exclusive=True, exit_on_error=False)
 
     async def _load_models(self) -> None:
         source = self.registry.source
@@ -136,7 +137,7 @@ class ModelsScreen(Screen):
             self._fill_versions(name)
             return
         self.query_one("#versions", DataTable).clear()
-        self.run_worker(self._load_versions(name), group="versions", exclusive=True, exit_on_error=False)
+        self.run_worker(partial(self._load_versions, name), group="versions", exclusive=True, exit_on_error=False)
 
     async def _load_versions(self, name: str) -> None:
         source = self.registry.source

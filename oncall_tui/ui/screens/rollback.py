@@ -164,7 +164,7 @@ class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
 
     def on_mount(self) -> None:
         self.query_one("#rb-targets", OptionList).display = False
-        self.run_worker(self._make_plan(), group="rollback-plan", exclusive=True, exit_on_error=False)
+        self.run_worker(self._make_plan, group="rollback-plan", exclusive=True, exit_on_error=False)
 
     async def _make_plan(self) -> None:
         source = self.registry.source
@@ -243,7 +243,7 @@ class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
             self.busy = True
             self._update_go()
             self._status(Text("Rolling back: audit intent → re-read alias → set → read back…", style="bold"))
-            self.run_worker(self._execute(), group="rollback-run", exclusive=True, exit_on_error=False)
+            self.run_worker(self._execute, group="rollback-run", exclusive=True, exit_on_error=False)
 
     async def _execute(self) -> None:
         assert self.plan is not None and self.registry.source is not None
@@ -288,3 +288,5 @@ def _open_registry(app: App, alert: Alert | None) -> None:
 register_rollback_kind(RollbackKind(
     "registry", "Registry: move the serving alias (MLflow) back to an earlier version",
     unavailable=_registry_unavailable, open=_open_registry))
+
+from . import deployment_rollback  # noqa: E402,F401  registers the "deployment" and "both" kinds

@@ -99,9 +99,9 @@ def describe_serving(serving: ModelServing, now: datetime | None = None, *, can_
         text.append_text(safe(f"({serving.previous_why})" if serving.previous_why else "", "dim", single_line=True))
         text.append("\n")
     stale = days_since(current.trained_at or current.created_at, now)
-    basis = "trained" if current.trained_at else "registered"
+    basis = "training" if current.trained_at else "registration"
     text.append(f"staleness {_days(stale)}", style="bold")
-    text.append(f" (serving version {basis} {_days(stale)} ago)\n", style="dim")
+    text.append(f" (since {basis})\n", style="dim")
     if can_roll_back and serving.previous is not None:
         text.append("R", style="bold")
         text.append(" roll back to ")
@@ -117,7 +117,7 @@ class ModelPanel(Static):
 
     DEFAULT_CSS = """
     ModelPanel {
-        width: 56;
+        width: 52;
         height: 100%;
         padding: 0 1;
         border-left: solid $primary;
