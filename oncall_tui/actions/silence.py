@@ -122,7 +122,7 @@ async def create(source: AlertmanagerSource, audit: AuditLog, d: SilenceDraft, *
         found = await find_by_token(source, earlier)
         if found is not None:
             peers = await confirm_visible(source, found.id, timeout=verify_timeout)
-            audit.result(earlier, action, "ok", after={"silence_id": found.id, "found_by_token": True,
+            audit.result(earlier, action, "ok", after={"silence_id": found.id, "found_by_audit_id": True,
                                                       "visible": f"{peers}/{len(source.urls)}"})
             attempts.pending.remove(earlier)
             return Outcome("ok", earlier, action, found.id, visible=peers, peers=len(source.urls),
@@ -167,7 +167,7 @@ async def _write(source: AlertmanagerSource, audit: AuditLog, audit_id: str, act
     peers = await confirm_visible(source, silence_id, timeout=verify_timeout)
     result = "ok" if peers else "unknown"
     audit.result(audit_id, action, result, after={"silence_id": silence_id, "peer": redact_url(peer),
-                                                  "visible": f"{peers}/{len(source.urls)}", "found_by_token": found},
+                                                  "visible": f"{peers}/{len(source.urls)}", "found_by_audit_id": found},
                  error="" if peers else "written, but no peer shows it when read back")
     return Outcome(result, audit_id, action, silence_id, peer, peers, len(source.urls),
                    message="found by its audit id after an error" if found else "", found_by_token=found)
@@ -245,6 +245,7 @@ class ToolSilence:
     ends_at: datetime
     comment: str
     created_by: str
+    alertmanagers: tuple[str, ...] = ()  # the cluster it was written to (URLs without credentials)
 
 
 def tool_silences(records: Iterable[dict[str, Any]]) -> list[ToolSilence]:
@@ -277,16 +278,24 @@ def tool_silences(records: Iterable[dict[str, Any]]) -> list[ToolSilence]:
                 ends = datetime.fromisoformat(str(spec["ends_at"]).replace("Z", "+00:00"))
             except (KeyError, TypeError, ValueError):
                 continue
+            cluster = tuple(str(u) for u in (intent.get("target") or {}).get("alertmanager") or ())
             alive[sid] = ToolSilence(r.get("id", ""), sid, matchers, ends, str(spec.get("comment", "")),
-                                     str(spec.get("created_by", "")))
+                                     str(spec.get("created_by", "")), cluster)
     return list(alive.values())
 
 
-def vanished(records: Iterable[dict[str, Any]], known_ids: Iterable[str], now: datetime | None = None) -> list[ToolSilence]:
-    """Tool-made silences still meant to be in force that no peer knows any more (e.g. a node crashed)."""
+def vanished(records: Iterable[dict[str, Any]], known_ids: Iterable[str], now: datetime | None = None,
+             urls: Iterable[str] | None = None) -> list[ToolSilence]:
+    """Tool-made silences still meant to be in force that no peer knows any more (e.g. a node crashed).
+
+    With `urls`, only silences written to one of these Alertmanagers count (one audit log may serve
+    several clusters: a prod silence is not "vanished" from staging).
+    """
     now = now or utcnow()
     known = set(known_ids)
-    return [t for t in tool_silences(records) if t.ends_at > now and t.silence_id not in known]
+    here = {redact_url(u).rstrip("/") for u in urls} if urls is not None else None
+    return [t for t in tool_silences(records) if t.ends_at > now and t.silence_id not in known
+            and (here is None or here & {u.rstrip("/") for u in t.alertmanagers})]
 
 
 def recreate_draft(t: ToolSilence, created_by: str, now: datetime | None = None) -> SilenceDraft:

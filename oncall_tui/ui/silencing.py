@@ -12,12 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from ..actions.audit import AuditLog
 from ..models import Alert, Silence, SourceStatus
-from ..safe_text import redact_url
+from ..safe_text import redact_url, sanitize
 
 if TYPE_CHECKING:  # the actions import httpx: loaded on first use, not on the path to the first frame
     from ..actions import silence as act
     from ..sources.alertmanager import AlertmanagerSource, PeerStatus
     from .app import MlcallApp
+
+
+def say(node: Any, message: str, **kw: Any) -> None:
+    """A notification whose text is shown literally (it may carry a server's message): never markup."""
+    node.notify(sanitize(message, max_len=600), markup=False, **kw)
 
 
 def _host(url: str) -> str:
@@ -60,7 +65,7 @@ class Silencing:
         if isinstance(silences, list):
             self.silences = {s.id: s for s in silences}
             self.silences_ok = True
-            self.vanished = act.vanished(self.audit_records(), self.silences)
+            self.vanished = act.vanished(self.audit_records(), self.silences, urls=am.urls)
         if isinstance(alerts, BaseException):
             raise alerts
         return alerts
@@ -107,7 +112,7 @@ class Silencing:
         fresh = [v for v in self.vanished if v.silence_id not in self._warned]
         if fresh:
             self._warned.update(v.silence_id for v in fresh)
-            self.app.notify(f"{len(fresh)} silence(s) made with mlcall-tui vanished from Alertmanager "
+            say(self.app, f"{len(fresh)} silence(s) made with mlcall-tui vanished from Alertmanager "
                             "(a node restarted?): press S to see and re-create them",
                             severity="warning", timeout=15)
         if self.silences_ok and not self._reconciled and self.source is not None and not self.settings.read_only:
@@ -121,10 +126,10 @@ class Silencing:
         try:
             outcomes = await act.reconcile(self.source, self.audit)
         except Exception as exc:  # the audit log may be unwritable: say so, do not crash
-            self.app.notify(f"could not reconcile unfinished actions: {exc}", severity="warning")
+            say(self.app, f"could not reconcile unfinished actions: {exc}", severity="warning")
             return
         for o in outcomes:
-            self.app.notify(f"{o.action} {o.audit_id} from an earlier session: outcome was unknown, {o.message}",
+            say(self.app, f"{o.action} {o.audit_id} from an earlier session: outcome was unknown, {o.message}",
                             severity="information" if o.ok else "warning", timeout=10)
 
     # -- actions -------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ class Silencing:
         if self.settings.read_only:
             return False
         if self.source is None:
-            self.app.notify("No Alertmanager configured: nothing to silence with.", severity="error")
+            say(self.app, "No Alertmanager configured: nothing to silence with.", severity="error")
             return False
         return True
 
@@ -143,7 +148,7 @@ class Silencing:
             return
         alerts = [a for a in alerts if a.labels]
         if not alerts:
-            self.app.notify("No alert selected.", severity="warning")
+            say(self.app, "No alert selected.", severity="warning")
             return
         self.app.push_screen(SilenceForm(self, alerts, ack=ack, common=common), self._form_done)
 
@@ -153,7 +158,7 @@ class Silencing:
         verb = "Acknowledged" if outcomes[0].action == "silence.ack" else "Silenced"
         spread = "; ".join(o.spread for o in outcomes if o.spread)
         ids = ", ".join(o.silence_id[:8] for o in outcomes)
-        self.app.notify(f"{verb}: {len(outcomes)} silence{'s' if len(outcomes) > 1 else ''} ({ids}) · {spread}",
+        say(self.app, f"{verb}: {len(outcomes)} silence{'s' if len(outcomes) > 1 else ''} ({ids}) · {spread}",
                         timeout=8)
 
     def open_screen(self) -> None:

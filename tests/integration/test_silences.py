@@ -387,3 +387,39 @@ async def test_intents_left_without_result_by_a_dead_session_are_reconciled_on_s
     results = {r["id"]: r for r in audit_records(audit) if r["phase"] == "result"}
     assert results[landed]["result"] == "ok" and results[landed]["after"]["silence_id"] == silence_id
     assert results[never_sent]["result"] == "failed" and "reconciled" in results[never_sent]["note"]
+
+
+async def test_matchers_toggle_custom_duration_and_regex_only_with_its_toggle(bare_am, tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    fire(bare_am, tag, feature="age")
+    audit = tmp_path / "audit.jsonl"
+    app = MlcallApp(settings(bare_am, audit))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_alert(pilot, app, tag)
+        await pilot.press("s")
+        screen = await wait_for(pilot, lambda: form(app), what="the silence form")
+        boxes = {plain(c.label): c for c in screen.query("#matchers Checkbox")}
+        boxes['severity="critical"'].value = False  # untick: not part of the silence
+        boxes['feature="age"'].value = False
+        screen.query_one("#extra").value = 'feature=~"a.*"'
+        screen.query_one("#custom").value = "90m"
+        screen.query_one("#reason").focus()
+        await pilot.press(*f"toggles {tag}", "enter")
+        await wait_for(pilot, lambda: "allow regex" in form_error(app), what="regex refused without the toggle")
+        assert silences_in(bare_am, tag) == [] and audit_records(audit) == []
+        screen.query_one("#allow-regex").value = True
+        assert "matches 1 current alert" in plain(screen.query_one("#preview").content)
+        screen.query_one("#reason").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: form(app) is None, what="the form to close")
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SilencesScreen), what="silences screen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.alerts_screen, what="escape goes back")
+    (made,) = silences_in(bare_am, f"toggles {tag}")
+    names = {(m["name"], m["value"], m["isRegex"]) for m in made["matchers"]}
+    assert ("severity", "critical", False) not in names and ("feature", "age", False) not in names
+    assert ("feature", "a.*", True) in names and ("model", f"m-{tag}", False) in names
+    length = datetime.fromisoformat(made["endsAt"].replace("Z", "+00:00")) - datetime.fromisoformat(
+        made["startsAt"].replace("Z", "+00:00"))
+    assert timedelta(minutes=89) < length <= timedelta(minutes=90)

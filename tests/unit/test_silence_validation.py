@@ -167,5 +167,8 @@ def test_tool_silences_follow_create_extend_expire_and_recreate():
     records += [_intent("a7", "silence.recreate", ends=later, recreates="a1"), _result("a7", "silence.recreate",
                                                                                          sid="S7")]
     assert {t.silence_id for t in act.vanished(records, {"S6"}, NOW)} == {"S7"}
+    assert act.vanished(records, {"S6"}, NOW, urls=["http://127.0.0.1:9093"]) == []  # another cluster
+    records[-2]["target"] = {"alertmanager": ["http://127.0.0.1:9093"]}
+    assert [t.silence_id for t in act.vanished(records, {"S6"}, NOW, urls=["http://127.0.0.1:9093/"])] == ["S7"]
     again = act.recreate_draft(alive["S1"], "you@host", NOW)
     assert again.matchers == (Matcher("model", "m"),) and again.created_by == "you@host" and again.comment == "why"
