@@ -155,6 +155,10 @@ class Silencing:
     def _form_done(self, outcomes: list[act.Outcome] | None) -> None:
         if not outcomes:
             return
+        table = self.app.alerts_screen.table
+        if table.marked:  # the marked alerts are done with
+            table.marked.clear()
+            table.refresh_rows()
         verb = "Acknowledged" if outcomes[0].action == "silence.ack" else "Silenced"
         spread = "; ".join(o.spread for o in outcomes if o.spread)
         ids = ", ".join(o.silence_id[:8] for o in outcomes)

@@ -115,6 +115,7 @@ async def test_marked_alerts_get_one_silence_per_label_set_and_ack_has_its_prefi
         await pilot.press("space")  # marks the whole group: both alerts
         await silence_via_form(pilot, app, f"two features {tag}")
         await wait_for(pilot, lambda: form(app) is None, what="the form to close")
+        assert app.alerts_screen.table.marked == set()  # done with: unmarked
         made = silences_in(bare_am, f"two features {tag}")
         assert len(made) == 2 and len({token_of(s["comment"]) for s in made}) == 2
         assert sorted(m["value"] for s in made for m in s["matchers"] if m["name"] == "feature") == ["age", "income"]
