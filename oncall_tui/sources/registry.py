@@ -57,6 +57,17 @@ def validate_alias(alias: str) -> None:
         raise RegistryError(INVALID, f"alias {alias!r} is reserved by MLflow (latest, v<number>)")
 
 
+def security_warnings(environ: dict[str, str] | None = None) -> list[str]:
+    """What must be shown in red about how we talk to the registry (never the secrets themselves)."""
+    environ = os.environ if environ is None else environ
+    out = []
+    if environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").strip().lower() == "true":
+        out.append("TLS verification is OFF for MLflow (MLFLOW_TRACKING_INSECURE_TLS=true)")
+    if environ.get("MLFLOW_TRACKING_USERNAME") == "admin" and environ.get("MLFLOW_TRACKING_PASSWORD") == "password1234":
+        out.append("MLflow's old default admin password is in use: change it")
+    return out
+
+
 _env_lock = threading.Lock()
 
 

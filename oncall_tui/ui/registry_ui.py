@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from ..actions.audit import AuditLog
 from ..models import Alert, ModelServing
-from ..sources.registry import NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, RegistryError, RegistrySource
+from ..sources.registry import (
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    UNAUTHENTICATED,
+    RegistryError,
+    RegistrySource,
+    security_warnings,
+)
 from .widgets.model_panel import ModelPanel
 
 if TYPE_CHECKING:
@@ -43,6 +50,7 @@ class RegistryUI:
         self.inflight: set[str] = set()
         self._timer = None
         self._audit: AuditLog | None = None
+        self.warnings = security_warnings() if self.source is not None else []
 
     @property
     def alias(self) -> str:
@@ -127,7 +135,7 @@ class RegistryUI:
 
     def _show(self, panel: ModelPanel, model: str, result: ModelServing | str) -> None:
         if isinstance(result, ModelServing):
-            panel.show_serving(result, can_roll_back=not self.read_only)
+            panel.show_serving(result, can_roll_back=not self.read_only, warnings=self.warnings)
         else:
             panel.show_message(result, model, error=True)
 

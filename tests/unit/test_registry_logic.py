@@ -21,6 +21,7 @@ from oncall_tui.sources.registry import (
     choose_previous,
     classify,
     configure_mlflow_env,
+    security_warnings,
     undo_target,
     validate_alias,
 )
@@ -149,3 +150,14 @@ def test_remote_strings_in_the_panel_are_literal(value):
     text = describe_serving(ModelServing(model, "champion", current, None, value), NOW).plain
     assert sanitize(value, single_line=True, max_len=60) in text
     assert "\x1b" not in text
+
+
+def test_insecure_tls_and_old_default_admin_password_are_warned_without_the_secret():
+    env = {"MLFLOW_TRACKING_INSECURE_TLS": "true", "MLFLOW_TRACKING_USERNAME": "admin",
+           "MLFLOW_TRACKING_PASSWORD": "password1234"}
+    warnings = security_warnings(env)
+    assert len(warnings) == 2 and "TLS verification is OFF" in warnings[0]
+    assert not any("password1234" in w for w in warnings)
+    assert security_warnings({"MLFLOW_TRACKING_TOKEN": "x"}) == []
+    text = describe_serving(serving(), NOW, warnings=warnings).plain
+    assert text.startswith("⚠ TLS verification is OFF")

@@ -191,6 +191,8 @@ class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
         if plan is None:
             return
         text = Text(end="")
+        for warning in self.registry.warnings:
+            text.append(f"⚠ {warning}\n", style="bold red")
         text.append("registry ", style="dim")
         text.append_text(safe(plan.registry, single_line=True, max_len=100))
         text.append("\n")

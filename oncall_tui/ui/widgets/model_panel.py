@@ -75,9 +75,12 @@ def _version_lines(label: str, version: ModelVersion, now: datetime, style: str 
     return text
 
 
-def describe_serving(serving: ModelServing, now: datetime | None = None, *, can_roll_back: bool = True) -> Text:
+def describe_serving(serving: ModelServing, now: datetime | None = None, *, can_roll_back: bool = True,
+                     warnings: list[str] | tuple[str, ...] = ()) -> Text:
     now = now or utcnow()
     text = Text(end="")
+    for warning in warnings:
+        text.append(f"⚠ {warning}\n", style="bold red")
     text.append("MLflow · ", style="dim")
     text.append_text(safe(serving.model.name, "bold", single_line=True, max_len=60))
     text.append("\n")
@@ -142,6 +145,7 @@ class ModelPanel(Static):
         text.append_text(safe(("✖ " if error else "") + message, "bold" if error else "dim", max_len=600))
         self.update(text)
 
-    def show_serving(self, serving: ModelServing, *, can_roll_back: bool = True) -> None:
+    def show_serving(self, serving: ModelServing, *, can_roll_back: bool = True,
+                     warnings: list[str] | tuple[str, ...] = ()) -> None:
         self.model_name, self.serving, self.error = serving.model.name, serving, ""
-        self.update(describe_serving(serving, can_roll_back=can_roll_back))
+        self.update(describe_serving(serving, can_roll_back=can_roll_back, warnings=warnings))
