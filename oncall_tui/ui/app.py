@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -19,15 +19,16 @@ from ..safe_text import safe
 if TYPE_CHECKING:
     from ..sources.alertmanager import AlertmanagerSource
     from ..sources.prometheus import PrometheusSource
-from . import cells
+from .ergonomics import ErgonomicApp
 from .cluster_ui import ClusterUI
 from .registry_ui import RegistryUI
+from .runbooks_ui import RunbooksUI
 from .screens.alerts import AlertsScreen
 from .signals_ui import SignalsUI
 from .silencing import Silencing
 
 
-class MlcallApp(App):
+class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small terminals
     CSS_PATH = "app.tcss"
     TITLE = "mlcall-tui"
     BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
@@ -47,12 +48,13 @@ class MlcallApp(App):
         self.signals = SignalsUI(self)  # signal and model-health sparklines, zoom view
         self.registry = RegistryUI(self)  # the model panel, models screen and registry rollback
         self.cluster = ClusterUI(self)  # deployment panel, diagnose (d), deployment rollback, rollout watches
+        self.runbooks = RunbooksUI(self, self.audit)  # `r`: the alert's runbook, runnable steps
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
 
     def _title(self) -> Text:
         title = Text("mlcall-tui", style="bold", end="")
         if self.settings.profile:
-            title.append("  profile ")
+            title.append("  ⚠ PROFILE " if self.settings.danger else "  profile ", style="bold" if self.settings.danger else "")
             title.append_text(safe(self.settings.profile, "bold", single_line=True, max_len=40))
         if self.settings.read_only:
             title.append("  READ-ONLY", style="bold")
@@ -62,9 +64,7 @@ class MlcallApp(App):
         return self.alerts_screen
 
     def on_mount(self) -> None:
-        cells.set_palette(_palette(self))
-        if self.settings.danger:
-            self.alerts_screen.add_class("danger")
+        self.setup_ergonomics()  # theme (cell palette), keymap, danger profile on every screen, layout
 
     def _make_sources(self) -> None:
         """Sources (and httpx) are created after the first frame, not before it."""
@@ -142,24 +142,19 @@ class MlcallApp(App):
             poller.refresh_now()
         self.notify("Refreshing…", timeout=1.5)
 
-    def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The screen's key bindings are commands too; no SVG screenshot command (R12)."""
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.action in seen or binding.action == "app.command_palette":
+            if (not binding.description or binding.action in seen or binding.action == "app.command_palette"
+                    or binding.action.startswith("nav(")):
                 continue
             seen.add(binding.action)
             yield SystemCommand(binding.description, f"{binding.tooltip or binding.description} [{key}]",
                                 _runner(active.node, binding.action))
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
-        yield SystemCommand("Keys", "Show or hide the summary of keys", self.action_help)
+        yield SystemCommand("Keys", "Every key of this screen, with its id for [keys] in the config", self.action_help)
 
 
 def _runner(node, action: str):
@@ -167,19 +162,3 @@ def _runner(node, action: str):
         await node.run_action(action)
 
     return run
-
-
-def _palette(app: App) -> dict[str, str]:
-    """Semantic cell colours from the active theme's variables."""
-    variables = app.theme_variables
-    return {
-        "sev-critical": f"bold {variables.get('sev-critical', variables.get('error', 'red'))}",
-        "sev-warning": variables.get("sev-warning", variables.get("warning", "yellow")),
-        "sev-info": variables.get("sev-info", variables.get("primary", "blue")),
-        "state-firing": f"bold {variables.get('state-firing', variables.get('error', 'red'))}",
-        "state-pending": variables.get("state-pending", variables.get("warning", "yellow")),
-        "state-silenced": variables.get("state-silenced", "dim"),  # text-muted is "auto 60%": not a Rich style
-        "state-inhibited": variables.get("state-inhibited", "dim"),
-        "ok": variables.get("success", "green"),
-        "error": variables.get("error", "red"),
-    }

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Static
 from ...filtering import Filter, FilterError, parse
 from ...models import Alert, AlertGroup
 from ...safe_text import safe
+from ..keys import with_ids
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
 from ..widgets.deployment_panel import DeploymentPanel
@@ -23,12 +24,15 @@ from ..widgets.source_bar import SourceBar
 
 
 class AlertsScreen(Screen):
-    BINDINGS = [
+    SHOWS_PROFILE = True  # a danger profile turns the title bar red with its name (ui/profile.py)
+    # ids `alerts.<action>` (alerts.silence, alerts.refresh-now …) for [keys] in the config: ui/keys.py
+    BINDINGS = with_ids("alerts", [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Back", show=False),
         Binding("space", "mark", "Mark", show=False),
         Binding("s", "silence", "Silence", tooltip="Silence the selected or marked alerts (a reason is required)"),
         Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
+        Binding("r", "runbook", "Runbook", tooltip="The alert's runbook: symptom, diagnosis, fix, rollback"),
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
         Binding("d", "diagnose", "Diagnose", tooltip="Pods, restarts, OOMKills, warning events, log tail, live checks"),
         Binding("R", "rollback", "Roll back", tooltip="Roll the alert's model back (registry alias, deployment)"),
@@ -37,8 +41,9 @@ class AlertsScreen(Screen):
         Binding("z", "zoom", "Zoom", tooltip="The alert's signal and model health full-screen (also enter)"),
         Binding("ctrl+r", "app.refresh_now", "Refresh"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("y", "copy_matcher", "Copy", tooltip='Copy the labels as a matcher {alertname="…",…} (OSC 52)'),
         Binding("q", "app.quit", "Quit"),
-    ]
+    ])
 
     MUTATING_ACTIONS = {"silence", "acknowledge", "rollback"}  # absent in --read-only: not disabled, absent
 
@@ -135,6 +140,9 @@ class AlertsScreen(Screen):
             alerts, common = self._silence_targets()
             self.app.silencing.open_form(alerts, ack=True, common=common)
 
+    def action_runbook(self) -> None:
+        self.app.runbooks.open(self.selected()[1])
+
     def action_silences(self) -> None:
         self.app.silencing.open_screen()
 
@@ -158,6 +166,9 @@ class AlertsScreen(Screen):
 
     def on_alert_table_zoom_requested(self, event: AlertTable.ZoomRequested) -> None:
         self.app.signals.zoom(event.alert)
+
+    def action_copy_matcher(self) -> None:
+        self.app.copy_matcher(self.selected()[1])
 
     def action_mark(self) -> None:
         self.table.toggle_mark()

@@ -1,0 +1,86 @@
+"""The app's side of runbooks: `r` resolves the highlighted alert's runbook and opens it.
+
+A runbook found on disk (flags, MLCALL_RUNBOOKS, config, bundled) opens at once; when only the generic
+one matches and the alert's annotation is an http(s) URL, that page is fetched (bounded, sanitized,
+nothing runnable) in a worker and shown instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..safe_text import sanitize
+
+if TYPE_CHECKING:  # the runbook modules (yaml, markdown) load on first use, not before the first frame
+    from textual.app import App
+
+    from ..actions.audit import AuditLog
+    from ..models import Alert
+    from ..runbooks import Resolution
+
+
+class RunbooksUI:
+    def __init__(self, app: App, audit: AuditLog) -> None:
+        self.app = app
+        self.audit = audit
+        self._intents: dict[tuple[str, int], str] = {}
+
+    def config(self) -> dict[str, str]:
+        """`config.*` placeholders: the URLs and namespace this session uses (no credentials)."""
+        from ..runbook_steps import default_config
+
+        s = self.app.settings
+        out = default_config()
+        for key, value in (("prometheus_url", s.prometheus_url), ("mlflow_uri", s.mlflow_uri),
+                           ("alertmanager_url", s.alertmanager_urls[0] if s.alertmanager_urls else "")):
+            if value:
+                out[key] = value.rstrip("/")
+        out["namespace"] = s.namespace
+        return out
+
+    def open(self, alert: Alert | None) -> None:
+        if alert is None:
+            self.app.notify("No alert selected.", severity="warning")
+            return
+        from ..runbooks import resolve, runbook_dirs
+
+        dirs = runbook_dirs(self.app.settings.runbook_dirs)
+        resolution = resolve(alert, dirs)
+        if resolution.reason in ("generic", "none") and resolution.url.startswith(("http://", "https://")):
+            self.app.run_worker(self._open_remote(alert, resolution), group="runbook-fetch", exclusive=True)
+            return
+        self._push(alert, resolution)
+
+    async def _open_remote(self, alert: Alert, fallback: Resolution) -> None:
+        from ..runbooks import Resolution, fetch_remote, remote_runbook
+
+        try:
+            text = await fetch_remote(fallback.url, timeout=min(5.0, self.app.settings.timeout))
+        except Exception as exc:
+            self.app.notify(sanitize(f"Runbook page not fetched ({exc}); showing the generic runbook.",
+                                     single_line=True, max_len=200), severity="warning", markup=False)
+            self._push(alert, fallback)
+            return
+        self._push(alert, Resolution(remote_runbook(fallback.url, text), "remote", fallback.url))
+
+    def _push(self, alert: Alert, resolution: Resolution) -> None:
+        from .screens.runbook import RunbookScreen
+
+        self.app.push_screen(RunbookScreen(alert, resolution, read_only=self.app.settings.read_only,
+                                           audit=self.record, config=self.config()))
+
+    def record(self, event: dict[str, Any]) -> None:
+        """The runbook screen's intent/result events, written to the session's audit log."""
+        event = dict(event)
+        phase = event.pop("event")
+        event.pop("action", None)
+        key = (str(event.get("fingerprint")), int(event.get("step", 0)))
+        target = {"alert": event.pop("alert", ""), "fingerprint": event.pop("fingerprint", ""),
+                  "runbook": event.pop("runbook", ""), "step": event.pop("step", 0)}
+        if phase == "intent":
+            self._intents[key] = self.audit.intent("runbook.step", target=target, reason="runbook diagnosis step",
+                                                   **event)
+        else:
+            audit_id = self._intents.pop(key, "")
+            result = event.pop("result", "unknown")
+            self.audit.result(audit_id, "runbook.step", result, target=target, **event)
