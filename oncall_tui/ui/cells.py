@@ -39,12 +39,13 @@ def style(name: str) -> str:
 
 def severity_cell(severity: str) -> Text:
     glyph, word = SEVERITY_GLYPHS.get(severity.lower(), ("·", severity.upper()[:4] or "NONE"))
-    return Text(f"{glyph} {word}", style=style(SEVERITY_STYLES.get(severity.lower(), "")), end="")
+    # the style sits in a span, not the Text's base style: Text equality sees it, so a theme change redraws
+    return Text.assemble((f"{glyph} {word}", style(SEVERITY_STYLES.get(severity.lower(), ""))), end="")
 
 
 def state_cell(state: AlertState) -> Text:
     glyph, word = STATE_GLYPHS[state]
-    return Text(f"{glyph} {word}", style=style(STATE_STYLES[state]), end="")
+    return Text.assemble((f"{glyph} {word}", style(STATE_STYLES[state])), end="")
 
 
 def age(start: datetime | None, now: datetime | None = None) -> str:

@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 from ...models import Alert, AlertGroup
 from ...safe_text import safe
 from ..cells import age, severity_cell, state_cell
+from ..keys import with_ids
 
 COLUMNS = (("sev", "Sev", 6), ("name", "Alert", 28), ("component", "Component", 10), ("model", "Model", 16),
            ("state", "State", 11), ("count", "#", 4), ("age", "Age", 7), ("summary", "Summary", None))
@@ -27,14 +28,14 @@ def alert_row_key(group: AlertGroup, alert: Alert) -> str:
 class AlertTable(DataTable):
     """Shows groups; `enter` expands or collapses one. Posts `Highlighted` with the alert under the cursor."""
 
-    BINDINGS = [
+    BINDINGS = with_ids("alerts", [  # ids alerts.expand, alerts.cursor-down … (ui/keys.py)
         Binding("enter", "expand", "Expand/Zoom",
                 tooltip="Expand or collapse a group of several alerts; zoom into a single alert's charts"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
-    ]
+    ])
 
     class AlertHighlighted(Message):
         def __init__(self, alert: Alert | None, group: AlertGroup | None) -> None:

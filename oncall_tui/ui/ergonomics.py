@@ -1,0 +1,137 @@
+"""The terminal side of the app: themes, danger profiles, small terminals, keys, help and copy.
+
+`MlcallApp` derives from `ErgonomicApp` and calls `setup_ergonomics()` first thing in `on_mount`.
+Screens need nothing from here to benefit; see profile.py, layout.py and keys.py for the hooks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+
+from .. import config
+from ..clipboard import matcher_string
+from ..safe_text import sanitize
+from . import cells, layout, profile, themes
+from .keys import NAV_BINDINGS, navigate, unknown_ids
+
+if TYPE_CHECKING:
+    from ..models import Alert
+
+
+class ErgonomicApp(App):
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("v", "next_panel", "Next panel", tooltip="Small terminal: show the next detail panel",
+                id="app.next-panel"),
+        *NAV_BINDINGS,
+    ]
+
+    _ergonomics_ready = False
+
+    def setup_ergonomics(self) -> None:
+        """Themes (with the remembered choice), user keymap, danger profile, layout classes."""
+        settings = self.settings
+        loaded, errors = themes.load_all()
+        for theme in loaded:
+            self.register_theme(theme)
+        name, error = themes.choose(settings.theme, self.available_themes, themes.remembered_theme())
+        if name not in self.available_themes:  # the bundled files are missing: still start
+            name = "textual-dark"
+        self.theme = name
+        self._theme_in_use = name
+        for message in ([error] if error else []) + errors:
+            self.notify(message, title="Theme", severity="error", timeout=15, markup=False)
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        keymap = config.keymap(settings)
+        if keymap:
+            self.set_keymap(keymap)
+            bad = unknown_ids(keymap)
+            if bad:
+                self.notify(f"[keys]: no binding with id {', '.join(bad)} (press ? to see the ids)",
+                            title="Keys", severity="warning", timeout=15, markup=False)
+        self.screen_change_signal.subscribe(self, self._on_screen_change)
+        self._ergonomics_ready = True
+        self._restyle()
+        self._on_screen_change(self.screen)
+
+    # -- themes -------------------------------------------------------------------------------------
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables plus the project's ($sev-critical …), derived when a theme has none."""
+        variables = themes.fill_variables(super().get_css_variables())
+        self.theme_variables = variables
+        return variables
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        if theme.name != getattr(self, "_theme_in_use", theme.name):
+            self._theme_in_use = theme.name
+            try:
+                themes.remember_theme(theme.name)
+            except OSError as exc:
+                self.notify(f"theme not remembered: {exc}", severity="warning", markup=False)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """Cells carry Rich styles taken from the theme: give them the new ones."""
+        cells.set_palette(themes.palette(self.get_css_variables()))
+        screen = getattr(self, "alerts_screen", None)
+        if screen is not None and screen.is_mounted:
+            detail = screen.query("#detail")
+            if detail and hasattr(detail.first(), "alert"):
+                detail.first().alert = None  # redrawn by the highlight that refresh_rows posts
+            screen.table.refresh_rows()
+            screen.query_one("#sources").redraw()
+
+    # -- screens: danger profile and layout ----------------------------------------------------------
+    def _on_screen_change(self, screen: Screen) -> None:
+        if self.settings.danger:
+            profile.decorate(screen, self.settings.profile)
+        screen.call_after_refresh(layout.refresh, screen, self.has_class("-narrow"))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.update_classes(layout.classes_for(event.size))
+        if self._ergonomics_ready:
+            layout.refresh(self.screen, self.has_class("-narrow"))
+            self.refresh_bindings()
+
+    def on_alert_table_alert_highlighted(self, event) -> None:
+        """A panel may appear or vanish with the alert (silence info): keep one shown when narrow."""
+        if self.has_class("-narrow"):
+            layout.refresh(self.screen, True)
+
+    def action_next_panel(self) -> None:
+        layout.refresh(self.screen, True, step=1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_panel":
+            return self.has_class("-narrow") and layout.has_panels(self.screen)
+        return True
+
+    # -- keys ----------------------------------------------------------------------------------------
+    async def action_nav(self, direction: str) -> None:
+        await navigate(self, direction)
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- copy ----------------------------------------------------------------------------------------
+    def copy_matcher(self, alert: Alert | None) -> str:
+        """Put the alert's labels on the clipboard as `{name="value",…}` (OSC 52: works over SSH)."""
+        if alert is None:
+            self.notify("No alert selected.", severity="warning")
+            return ""
+        text = matcher_string(alert.labels)
+        self.copy_to_clipboard(text)
+        shown = sanitize(text)
+        self.notify(shown if len(shown) <= 200 else shown[:199] + "…", title="Copied", timeout=4, markup=False)
+        return text
