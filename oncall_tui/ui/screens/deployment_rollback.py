@@ -1,0 +1,321 @@
+"""`R` → "deployment": undo the Deployment's rollout safely (actions/k8s_rollback.py), and "both".
+
+The dialog: permissions checked first (SelfSubjectAccessReview; a deny says why and offers nothing) →
+plan (target pinned: the previous revision, or one picked from the list) → server-side dry run shown as
+a diff of images/env/args → type the deployment name and a reason → audit intent → patch with the
+resourceVersion precondition → read back → audit result. A 409 is shown and the plan re-read (the name
+must be typed again); nothing is retried. Afterwards the rollout is watched with a progress bar; Close
+leaves the watch running in the background (the deployment panel keeps showing it).
+
+Registers the "deployment" and "both" kinds of the rollback chooser (screens/rollback.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from ...actions import k8s_rollback as kr
+from ...models import Alert, DeploymentRollbackPlan, DeploymentRollbackResult, RolloutStatus
+from ...safe_text import safe, sanitize
+from ..cells import age
+from .rollback import RollbackKind, register_rollback_kind
+
+if TYPE_CHECKING:
+    from ..cluster_ui import ClusterUI
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > #dr-dialog {{
+    width: 104; max-width: 98%; height: auto; max-height: 96%;
+    border: thick $error; background: $surface; padding: 1 2; overflow-y: auto;
+}}
+{name} #dr-title {{ text-style: bold; margin-bottom: 1; }}
+{name} #dr-targets {{ height: auto; max-height: 6; margin: 1 0 0 0; }}
+{name} Input {{ margin-bottom: 0; }}
+{name} #dr-status {{ height: auto; margin: 1 0; }}
+{name} #dr-progress-row {{ height: auto; }}
+{name} #dr-buttons {{ height: auto; align-horizontal: right; }}
+{name} Button {{ margin-left: 2; }}
+{name} #dr-cancel {{ width: auto; }}
+"""
+
+
+def changes_text(plan: DeploymentRollbackPlan) -> Text:
+    text = Text(end="")
+    if plan.dry_run == "ok":
+        text.append("server-side dry run (dryRun=All): accepted; what the API server would store:\n", style="bold")
+    elif plan.dry_run:
+        text.append_text(safe(f"✖ dry run: {plan.dry_run}\n", "bold reverse", max_len=500))
+    else:
+        text.append("dry run pending…\n", style="dim")
+    for c in plan.changes:
+        text.append("  ")
+        if c.container:
+            text.append_text(safe(c.container, "dim", single_line=True, max_len=30))
+            text.append(" ")
+        text.append_text(safe(c.field, "bold", single_line=True, max_len=60))
+        text.append("  ")
+        text.append_text(safe(c.before, single_line=True, max_len=80))
+        if c.after:
+            text.append(" → ")
+            text.append_text(safe(c.after, "bold", single_line=True, max_len=80))
+        text.append("\n")
+    return text
+
+
+def plan_text(plan: DeploymentRollbackPlan, server: str = "") -> Text:
+    text = Text("context ", style="dim", end="")
+    text.append_text(safe(plan.context or "?", single_line=True, max_len=40))
+    if server:
+        text.append(" · ", style="dim")
+        text.append_text(safe(server, "dim", single_line=True, max_len=60))
+    text.append(" · resourceVersion ", style="dim")
+    text.append_text(safe(plan.resource_version, single_line=True, max_len=30))
+    text.append(" (precondition)\n", style="dim")
+    text.append(f"revision {plan.current_revision} → ", style="bold")
+    text.append(f"{plan.target_revision}", style="bold green")
+    text.append("  (ReplicaSet ")
+    text.append_text(safe(plan.target_replica_set, single_line=True, max_len=60))
+    text.append("; pinned: a concurrent change makes the patch fail, it never moves the target)\n", style="dim")
+    text.append_text(changes_text(plan))
+    return text
+
+
+def progress_text(status: RolloutStatus) -> Text:
+    text = Text(f"{status.updated}/{status.desired} updated · {status.ready} ready · {status.available} available  ",
+                end="")
+    style = "bold reverse" if status.failed else ("bold green" if status.done else "dim")
+    text.append_text(safe(("✖ " if status.failed else "✔ " if status.done else "") + status.message, style,
+                          single_line=True, max_len=200))
+    return text
+
+
+class RolloutProgress:
+    """Feeds a ProgressBar and a Static from the cluster UI's background watch of one Deployment."""
+
+    def __init__(self, screen: ModalScreen, cluster: ClusterUI, key: tuple[str, str]) -> None:
+        self.screen, self.cluster, self.key = screen, cluster, key
+
+    def start(self) -> None:
+        self.screen.query_one("#dr-progress-row").display = True
+        self.cluster.listeners.append(self.update)
+        self.cluster.watch(self.key)
+
+    def update(self, key: tuple[str, str], status: RolloutStatus) -> None:
+        if key != self.key or not self.screen.is_mounted:
+            return
+        total = max(1, status.desired)
+        done = total if status.done else (min(status.updated, status.available) if status.observed else 0)
+        self.screen.query_one("#dr-progress", ProgressBar).update(total=total, progress=min(total, done))
+        self.screen.query_one("#dr-rollout", Static).update(progress_text(status))
+
+    def stop(self) -> None:
+        if self.update in self.cluster.listeners:
+            self.cluster.listeners.remove(self.update)
+
+
+class DeploymentRollbackScreen(ModalScreen[DeploymentRollbackResult | None]):
+    DEFAULT_CSS = DIALOG_CSS.format(name="DeploymentRollbackScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#dr-cancel"
+
+    def __init__(self, cluster: ClusterUI, key: tuple[str, str], *, reason: str = "") -> None:
+        super().__init__()
+        self.cluster, self.key = cluster, key
+        self.reason = sanitize(reason, single_line=True, max_len=200)
+        self.plan: DeploymentRollbackPlan | None = None
+        self.result: DeploymentRollbackResult | None = None
+        self.busy = False
+        self.progress = RolloutProgress(self, cluster, key)
+
+    def compose(self) -> ComposeResult:
+        namespace, name = self.key
+        with Vertical(id="dr-dialog"):
+            title = Text("Roll back the Deployment · ", end="")
+            title.append_text(safe(f"{namespace}/{name}", "bold", single_line=True, max_len=80))
+            yield Label(title, id="dr-title")
+            yield Static(Text("Checking permissions (SelfSubjectAccessReview)…", style="dim"), id="dr-plan")
+            yield OptionList(id="dr-targets")
+            hint = Text("Type the deployment name to confirm: ", end="")
+            hint.append_text(safe(name, "bold", single_line=True, max_len=80))
+            yield Label(hint, id="dr-hint")
+            yield Input(id="dr-confirm")
+            yield Input(value=self.reason, placeholder="reason (required; audit log and change-cause)", id="dr-reason")
+            yield Static("", id="dr-status")
+            with Vertical(id="dr-progress-row"):
+                yield ProgressBar(total=1, show_eta=False, id="dr-progress")
+                yield Static("", id="dr-rollout")
+            with Horizontal(id="dr-buttons"):
+                yield Button(Text("Cancel"), id="dr-cancel")
+                yield Button(Text("Roll back"), id="dr-go", variant="error", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#dr-targets", OptionList).display = False
+        self.query_one("#dr-progress-row").display = False
+        self.run_worker(partial(self._prepare, 0), group="dr-plan", exclusive=True, exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        self.progress.stop()  # the watch itself goes on in the background
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#dr-status", Static).update(text)
+
+    async def _prepare(self, to_revision: int, note: Text | None = None) -> None:
+        """Permissions → plan (pinned target) → dry run; the go button only when all three are fine."""
+        source = self.cluster.source
+        self.plan = None
+        self._update_go()
+        if source is None:
+            self._status(safe(f"✖ Kubernetes not configured: {self.cluster.problem}", "bold red"))
+            return
+        review = await asyncio.to_thread(kr.access, source, *self.key, fresh=True)
+        why = kr.denial(review)
+        if why:
+            self.query_one("#dr-plan", Static).update(Text(""))
+            self._status(safe(f"✖ Rollback not offered: {why}", "bold red", max_len=600))
+            return
+        try:
+            plan = await asyncio.to_thread(kr.plan_rollback, source, *self.key, to_revision)
+        except kr.PlanError as exc:
+            self.query_one("#dr-plan", Static).update(Text(""))
+            self._status(safe(f"✖ {exc}", "bold red", max_len=600))
+            return
+        self.query_one("#dr-plan", Static).update(plan_text(plan, source.server))
+        plan = await asyncio.to_thread(kr.dry_run, source, plan)
+        self.plan = plan
+        self.query_one("#dr-plan", Static).update(plan_text(plan, source.server))
+        self._fill_targets(plan)
+        self._status(note or Text(""))
+        self._update_go()
+
+    def _fill_targets(self, plan: DeploymentRollbackPlan) -> None:
+        options = self.query_one("#dr-targets", OptionList)
+        options.clear_options()
+        for rs in plan.candidates:
+            text = Text(f"revision {rs.revision}  ", style="bold", end="")
+            text.append_text(safe(", ".join(rs.images), single_line=True, max_len=60))
+            text.append(f"  {age(rs.created_at)} old", style="dim")
+            if rs.revision == plan.target_revision:
+                text.append("  ← target", style="bold")
+            options.add_option(Option(text, id=str(rs.revision)))
+        options.display = bool(plan.candidates)
+        index = next((i for i, rs in enumerate(plan.candidates) if rs.revision == plan.target_revision), None)
+        if index is not None:
+            options.highlighted = index
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        revision = int(event.option.id or 0)
+        if self.plan is not None and revision != self.plan.target_revision and not self.busy and self.result is None:
+            self.run_worker(partial(self._prepare, revision), group="dr-plan", exclusive=True, exit_on_error=False)
+
+    def _confirmed(self) -> bool:
+        typed = self.query_one("#dr-confirm", Input).value.strip()
+        reason = self.query_one("#dr-reason", Input).value.strip()
+        return bool(self.plan and self.plan.dry_run == "ok" and typed == self.key[1] and reason and not self.busy
+                    and (self.result is None or not self.result.ok))
+
+    def _update_go(self) -> None:
+        self.query_one("#dr-go", Button).disabled = not self._confirmed()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._update_go()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()  # enter never rolls back by accident: the button must be pressed
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "dr-cancel":
+            self.action_cancel()
+        elif event.button.id == "dr-go" and self._confirmed():
+            self.busy = True
+            self._update_go()
+            self._status(Text("Rolling back: audit intent → patch (resourceVersion precondition) → read back…",
+                              style="bold"))
+            self.run_worker(self._execute, group="dr-run", exclusive=True, exit_on_error=False)
+
+    async def _execute(self) -> None:
+        assert self.plan is not None and self.cluster.source is not None
+        reason = self.query_one("#dr-reason", Input).value
+        result = await asyncio.to_thread(kr.execute_rollback, self.cluster.source, self.cluster.app.audit,
+                                         self.plan, reason)
+        self.result, self.busy = result, False
+        message = safe(("✔ " if result.ok else "✖ ") + result.message +
+                       (" [outcome unknown]" if result.outcome == "unknown" else ""),
+                       "bold green" if result.ok else "bold red", max_len=800)
+        self.app.notify(sanitize(result.message, max_len=300), title="Deployment rollback",
+                        severity="information" if result.ok else "error", timeout=10, markup=False)
+        self.cluster.invalidate(self.key)
+        if result.conflict:  # shown, and the plan re-read with the same pinned target; confirm again
+            self.query_one("#dr-confirm", Input).value = ""
+            self._status(message)
+            await self._prepare(self.plan.target_revision, note=message)
+            return
+        self._status(message)
+        self._update_go()
+        if result.ok:
+            for widget in self.query(Input):
+                widget.disabled = True
+            self.query_one("#dr-targets", OptionList).disabled = True
+            self.progress.start()
+            cancel = self.query_one("#dr-cancel", Button)
+            cancel.label = Text("Close (the rollout watch goes on)")
+            cancel.focus()
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(self.result)
+
+
+# -- the chooser's kinds --------------------------------------------------------------------------------
+def _cluster(app: App) -> ClusterUI | None:
+    return getattr(app, "cluster", None)
+
+
+def _deployment_unavailable(app: App, alert: Alert | None) -> str:
+    cluster = _cluster(app)
+    return "no Kubernetes cluster configured" if cluster is None else cluster.rollback_unavailable(alert)
+
+
+def _reason(alert: Alert | None) -> str:
+    return f"alert {alert.name}" if alert is not None and alert.name else ""
+
+
+def _open_deployment(app: App, alert: Alert | None) -> None:
+    cluster = _cluster(app)
+    if cluster is not None:
+        app.push_screen(DeploymentRollbackScreen(cluster, cluster.target(alert), reason=_reason(alert)))
+
+
+def _both_unavailable(app: App, alert: Alert | None) -> str:
+    from .rollback import ROLLBACK_KINDS
+
+    registry = ROLLBACK_KINDS.get("registry")
+    why = registry.unavailable(app, alert) if registry is not None else "registry rollback not available"
+    return why or _deployment_unavailable(app, alert)
+
+
+def _open_both(app: App, alert: Alert | None) -> None:
+    from .both_rollback import BothRollbackScreen
+
+    cluster = _cluster(app)
+    if cluster is not None:
+        app.push_screen(BothRollbackScreen(cluster, alert, reason=_reason(alert)))
+
+
+register_rollback_kind(RollbackKind(
+    "deployment", "Deployment: undo the Kubernetes rollout",
+    unavailable=_deployment_unavailable, open=_open_deployment))
+register_rollback_kind(RollbackKind(
+    "both", "Both: registry alias, then the Deployment (one confirmation, two audited steps)",
+    unavailable=_both_unavailable, open=_open_both))
