@@ -93,7 +93,7 @@ class SignalService:
         """Fetch (or take from the cache) every part of the view. Cancelling it cancels the requests."""
         window, step = self.window, choose_step(self.window, width)
         end = float(round(self.clock()))
-        start = end - window
+        start = end - step * math.ceil(window / step)  # so that `end` (now) is itself a point
         self.misses += 1
         exprs = self.health_exprs(self.model_of(alert), step)
         health = asyncio.gather(*(self.querier.query_range(e, start, end, step) for e in exprs.values()))

@@ -223,7 +223,7 @@ def spark_columns(width: int, title_width: int) -> int:
     """Columns of blocks in a `line` of this width (the step is chosen so one point fills one column):
     about 3/5 of what the title leaves, and always room for the newest value and its trend."""
     body = width - title_width
-    return max(8, min(body * 3 // 5, body - 16))
+    return max(8, min(body * 3 // 5, body - 18))
 
 
 def line(chart: Chart, width: int, *, now: float, refresh: float, title_width: int = 14,
