@@ -121,6 +121,8 @@ class AlertmanagerSource:
         self.urls = [u.rstrip("/") for u in urls]
         self.timeout = timeout
         self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._alert_cache: dict[str, tuple[bytes, list[Alert]]] = {}
+        self._merged: tuple[tuple[object, ...], list[Alert]] = ((), [])
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -142,22 +144,46 @@ class AlertmanagerSource:
 
         return list(await asyncio.gather(*(one(u) for u in self.urls)))
 
+    async def _peer_alerts(self, base: str) -> list[Alert] | SourceError:
+        """One peer's alerts. An answer identical to the last one is not decoded again."""
+        url = f"{base}/api/v2/alerts"
+        try:
+            response = await self._client.get(url, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return describe_http_error(exc, base)
+        cached = self._alert_cache.get(base)
+        if cached is not None and response.status_code == 200 and cached[0] == response.content:
+            return cached[1]
+        try:
+            alerts = decode_alerts(json_body(response, url))
+        except SourceError as exc:
+            return exc
+        self._alert_cache[base] = (response.content, alerts)
+        return alerts
+
     async def alerts(self) -> list[Alert]:
-        """Active, silenced and inhibited alerts from all peers, de-duplicated by fingerprint."""
-        answers = await self._each_peer("/alerts")
+        """Active, silenced and inhibited alerts from all peers, de-duplicated by fingerprint.
+
+        When no peer's answer changed, the very same list is returned, so callers can tell an
+        unchanged poll by identity and rebuild nothing.
+        """
+        answers = await asyncio.gather(*(self._peer_alerts(u) for u in self.urls))
+        errors = [a for a in answers if isinstance(a, SourceError)]
+        if len(errors) == len(answers):
+            raise errors[0]
+        previous, last = self._merged
+        if len(previous) == len(answers) and all(a is b for a, b in zip(previous, answers)):
+            return last
         merged: dict[str, Alert] = {}
-        errors = []
         for answer in answers:
             if isinstance(answer, SourceError):
-                errors.append(answer)
                 continue
-            for alert in decode_alerts(answer):
+            for alert in answer:
                 known = merged.get(alert.fingerprint)
                 if known is None or (alert.updated_at and known.updated_at and alert.updated_at > known.updated_at):
                     merged[alert.fingerprint] = alert
-        if len(errors) == len(answers):
-            raise errors[0]
-        return list(merged.values())
+        self._merged = (tuple(answers), list(merged.values()))
+        return self._merged[1]
 
     async def status(self) -> list[PeerStatus]:
         """`GET /api/v2/status` of each peer: cluster state, peer count, version."""

@@ -42,6 +42,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.am_alerts: tuple[Alert, ...] = ()
         self.prom_alerts: tuple[Alert, ...] = ()
         self.am_ok = False
+        self._received: dict[str, list[Alert]] = {}
         self.pollers: list[Poller] = []
         self.audit = AuditLog(settings.audit_path, settings.author)  # the one audit log of this session
         self.silencing = Silencing(self, self.audit)
@@ -120,7 +121,8 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
     def _source_update(self, status: SourceStatus, attr: str, alerts: list[Alert] | None, force: bool = False) -> None:
         self.alerts_screen.query_one("#sources").set_status(status)
         changed = force
-        if alerts is not None:
+        if alerts is not None and alerts is not self._received.get(attr):  # same list: source saw no change
+            self._received[attr] = alerts
             new = tuple(sorted(alerts, key=lambda a: a.fingerprint))
             if new != getattr(self, attr):
                 setattr(self, attr, new)

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ...models import Alert, AlertGroup
+from ...models import Alert, AlertGroup, utcnow
 from ...safe_text import safe
 from ..cells import age, severity_cell, state_cell
 from ..keys import with_ids
@@ -183,5 +183,12 @@ class AlertTable(DataTable):
         return [a for g in self.groups for a in g.alerts if a.fingerprint in self.marked]
 
     def refresh_ages(self) -> None:
-        """Ages move with the clock; rewrite just that column."""
-        self.refresh_rows()
+        """Ages move with the clock: rewrite just the age cells whose text changed."""
+        column = [c[0] for c in COLUMNS].index("age")
+        now = utcnow()
+        for i, (key, cells) in enumerate(self._rows):
+            group, alert = self._targets[key]
+            text = age(alert.starts_at if alert else group.starts_at, now)
+            if text != cells[column]:
+                self._rows[i] = (key, cells[:column] + (text,) + cells[column + 1:])
+                self.update_cell(key, "age", text)
