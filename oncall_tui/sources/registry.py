@@ -11,7 +11,6 @@ model), versions are strings, `latest` and `v<digits>` are reserved alias names.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
@@ -152,6 +151,8 @@ class RegistrySource:
         with self._lock:
             if self._client is None:
                 configure_mlflow_env(self.timeout)
+                import logging
+
                 from mlflow.tracking import MlflowClient  # 1.5 s and 160 MB: never on the first frame
 
                 logging.getLogger("mlflow").setLevel(logging.ERROR)  # no log lines over the TUI

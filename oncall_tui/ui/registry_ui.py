@@ -11,17 +11,10 @@ from typing import TYPE_CHECKING
 
 from ..actions.audit import AuditLog
 from ..models import Alert, ModelServing
-from ..sources.registry import (
-    NOT_FOUND,
-    PERMISSION_DENIED,
-    UNAUTHENTICATED,
-    RegistryError,
-    RegistrySource,
-    security_warnings,
-)
 from .widgets.model_panel import ModelPanel
 
 if TYPE_CHECKING:
+    from ..sources.registry import RegistryError, RegistrySource
     from .app import MlcallApp
 
 FRESH_FOR = 30.0  # seconds a panel answer is reused before it is fetched again
@@ -31,6 +24,8 @@ DEBOUNCE = 0.25  # moving the cursor quickly over alerts fetches only where it s
 
 def error_line(exc: RegistryError, model: str, where: str) -> str:
     """One clear sentence for the panel about why the model cannot be shown."""
+    from ..sources.registry import NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED
+
     if exc.kind == NOT_FOUND:
         return f"{model} is not in the MLflow registry at {where}"
     if exc.kind == PERMISSION_DENIED:
@@ -43,14 +38,31 @@ def error_line(exc: RegistryError, model: str, where: str) -> str:
 class RegistryUI:
     def __init__(self, app: MlcallApp) -> None:
         self.app = app
-        settings = app.settings
-        self.source = RegistrySource(settings.mlflow_uri, timeout=settings.timeout) if settings.mlflow_uri else None
+        self._source: RegistrySource | None = None  # created on first use: nothing of it before the first frame
+        self._warnings: list[str] | None = None
         self.wanted = ""  # the model the panel should show
         self.cache: dict[str, tuple[float, ModelServing | str]] = {}
         self.inflight: set[str] = set()
         self._timer = None
         self._audit: AuditLog | None = None
-        self.warnings = security_warnings() if self.source is not None else []
+
+    @property
+    def source(self) -> RegistrySource | None:
+        """None when no registry is configured (--mlflow / MLFLOW_TRACKING_URI)."""
+        settings = self.app.settings
+        if self._source is None and settings.mlflow_uri:
+            from ..sources.registry import RegistrySource
+
+            self._source = RegistrySource(settings.mlflow_uri, timeout=settings.timeout)
+        return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        if self._warnings is None:
+            from ..sources.registry import security_warnings
+
+            self._warnings = security_warnings() if self.app.settings.mlflow_uri else []
+        return self._warnings
 
     @property
     def alias(self) -> str:
@@ -119,6 +131,8 @@ class RegistryUI:
         self.app.run_worker(partial(self._load, model), name=f"registry {model}", group="registry", exit_on_error=False)
 
     async def _load(self, model: str) -> None:
+        from ..sources.registry import RegistryError
+
         assert self.source is not None
         try:
             result: ModelServing | str = await asyncio.to_thread(self.source.serving, model, self.alias)

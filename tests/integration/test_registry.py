@@ -161,6 +161,7 @@ async def test_rollback_undo_and_second_rollback_through_the_ui(bare_am, mlflow_
         # 2. a second rollback goes further back (v1), never flips forward to v3; v3 is offered as the undo
         screen = await open_registry_rollback(app, pilot)
         assert "champion: v2 → v1" in plan_text(screen)
+        assert "to undo the last move of champion by mlcall, choose v3" in plan_text(screen)
         options = screen.query_one(OptionList)
         prompts = [plain(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert prompts[0].startswith("v3") and "undo" in prompts[0]

@@ -210,6 +210,11 @@ class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
                 text.append("  (undo: the version this tool moved the alias away from)")
         else:
             text.append_text(safe(plan.target_why, "bold", single_line=True, max_len=100))
+        if plan.undo_of and self.target != plan.undo_of:
+            text.append("\nto undo the last move of ")
+            text.append_text(safe(plan.alias, single_line=True, max_len=40))
+            text.append(" by mlcall, choose ")
+            text.append_text(safe(f"v{plan.undo_of}", "bold", single_line=True))
         text.append("\n↑/↓ in the list to choose another READY version", style="dim")
         self.query_one("#rb-plan", Static).update(text)
         self._update_go()
