@@ -56,6 +56,7 @@ class ErgonomicApp(App):
                 self.notify(f"[keys]: no binding with id {', '.join(bad)} (press ? to see the ids)",
                             title="Keys", severity="warning", timeout=15, markup=False)
         self.screen_change_signal.subscribe(self, self._on_screen_change)
+        self.update_classes(layout.classes_for(self.size))
         self._ergonomics_ready = True
         self._restyle()
         self._on_screen_change(self.screen)
@@ -80,36 +81,40 @@ class ErgonomicApp(App):
         """Cells carry Rich styles taken from the theme: give them the new ones."""
         cells.set_palette(themes.palette(self.get_css_variables()))
         screen = getattr(self, "alerts_screen", None)
-        if screen is not None and screen.is_mounted:
-            detail = screen.query("#detail")
-            if detail and hasattr(detail.first(), "alert"):
-                detail.first().alert = None  # redrawn by the highlight that refresh_rows posts
-            screen.table.refresh_rows()
-            screen.query_one("#sources").redraw()
+        if screen is None or not screen.query("AlertTable"):  # not composed yet: it will draw with these
+            return
+        detail = screen.query("#detail")
+        if detail and hasattr(detail.first(), "alert"):
+            detail.first().alert = None  # redrawn by the highlight that refresh_rows posts
+        screen.table.refresh_rows()
+        for bar in screen.query("#sources"):
+            bar.redraw()
 
     # -- screens: danger profile and layout ----------------------------------------------------------
     def _on_screen_change(self, screen: Screen) -> None:
         if self.settings.danger:
             profile.decorate(screen, self.settings.profile)
-        screen.call_after_refresh(layout.refresh, screen, self.has_class("-narrow"))
+        screen.call_after_refresh(layout.refresh, screen, layout.mode_of(self))
 
     def on_resize(self, event: events.Resize) -> None:
         self.update_classes(layout.classes_for(event.size))
         if self._ergonomics_ready:
-            layout.refresh(self.screen, self.has_class("-narrow"))
+            for screen in self.screen_stack:
+                layout.refresh(screen, layout.mode_of(self))
             self.refresh_bindings()
 
     def on_alert_table_alert_highlighted(self, event) -> None:
-        """A panel may appear or vanish with the alert (silence info): keep one shown when narrow."""
-        if self.has_class("-narrow"):
-            layout.refresh(self.screen, True)
+        """Rows arrived or the cursor moved: a panel may appear or vanish with the alert (silence info)
+        and the table has its columns now; keep both in line with the terminal's size."""
+        for screen in self.screen_stack:  # the alerts screen may sit under a dialog
+            layout.refresh(screen, layout.mode_of(self))
 
     def action_next_panel(self) -> None:
-        layout.refresh(self.screen, True, step=1)
+        layout.refresh(self.screen, layout.mode_of(self), step=1)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_panel":
-            return self.has_class("-narrow") and layout.has_panels(self.screen)
+            return layout.has_panels(self.screen, layout.mode_of(self))
         return True
 
     # -- keys ----------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
-"""Small terminals: the app carries CSS classes `-narrow` (width < 100) and `-short` (height < 30),
-so any screen's CSS can fold itself with `.-narrow …` / `.-short …` rules.
+"""Small terminals: the app carries CSS classes `-narrow` (width < 100), `-medium` (100 ≤ width < 160)
+and `-short` (height < 30), so any screen's CSS can fold itself with `.-narrow …` / `.-short …` rules.
 
-A row of side-by-side panels (`#detail-row`, or any container with the class `panel-row`) shows one
-panel at a time in a narrow terminal; `v` cycles through the panels that are displayed, and the row's
-border title says which one is shown ("Alert 1/3 · v next"). The alerts table narrows its columns so
+A row of side-by-side panels (`#detail-row`, or any container with the class `panel-row`) folds:
+- narrow: one panel at a time; `v` shows the next one;
+- medium: the first panel stays (class `-panel-pinned`) beside one other; `v` shows the next other;
+- wide: every panel side by side.
+The row's border title says what is shown ("Signals 1/3 · v next"). Hidden panels keep being updated
+(they just take no room), so nothing is lost by folding. The alerts table narrows its columns so
 severity, name, model, state and age stay on screen at 80 columns.
 """
 
@@ -14,9 +17,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 NARROW_WIDTH = 100
+WIDE_WIDTH = 160
 SHORT_HEIGHT = 30
 ROWS = "#detail-row, .panel-row"
 SHOWN = "-panel-shown"
+PINNED = "-panel-pinned"
 NAMES = {"detail": "Alert", "signal-panel": "Signals", "silence-info": "Silence", "model-panel": "Model",
          "deployment-panel": "Deployment"}
 # alerts table column widths at 80 columns (the others keep theirs); Component folds away
@@ -24,7 +29,12 @@ NARROW_COLUMNS = {"name": 28, "component": 0, "model": 12, "count": 2, "age": 5}
 
 
 def classes_for(size: Size) -> dict[str, bool]:
-    return {"-narrow": size.width < NARROW_WIDTH, "-short": size.height < SHORT_HEIGHT}
+    return {"-narrow": size.width < NARROW_WIDTH, "-medium": NARROW_WIDTH <= size.width < WIDE_WIDTH,
+            "-short": size.height < SHORT_HEIGHT}
+
+
+def mode_of(app) -> str:
+    return "narrow" if app.has_class("-narrow") else "medium" if app.has_class("-medium") else "wide"
 
 
 def panel_name(widget: Widget) -> str:
@@ -35,22 +45,29 @@ def _panels(row: Widget) -> list[Widget]:
     return [c for c in row.children if isinstance(c, Widget) and c.display]
 
 
-def refresh(screen: Screen, narrow: bool, step: int = 0) -> None:
-    """Bring `screen`'s panel rows and alerts table in line with the terminal's width."""
-    for row in screen.query(ROWS):
-        panels = _panels(row)
-        if not narrow or not panels:
-            for child in row.children:
-                child.remove_class(SHOWN)
-            row.border_title = None
-            continue
-        current = next((i for i, p in enumerate(panels) if p.has_class(SHOWN)), 0)
-        index = (current + step) % len(panels)
+def _fold(row: Widget, mode: str, step: int) -> None:
+    panels = _panels(row)
+    pinned = panels[0] if mode == "medium" and len(panels) > 1 else None
+    cycled = [p for p in panels if p is not pinned]
+    if mode == "wide" or not cycled:
         for child in row.children:
-            child.set_class(child is panels[index], SHOWN)
-        hint = " · v next" if len(panels) > 1 else ""
-        row.border_title = f"{panel_name(panels[index])} {index + 1}/{len(panels)}{hint}"
-    _columns(screen, narrow)
+            child.remove_class(SHOWN, PINNED)
+        row.border_title = None
+        return
+    current = next((i for i, p in enumerate(cycled) if p.has_class(SHOWN)), 0)
+    index = (current + step) % len(cycled)
+    for child in row.children:
+        child.set_class(child is cycled[index], SHOWN)
+        child.set_class(child is pinned, PINNED)
+    hint = " · v next" if len(cycled) > 1 else ""
+    row.border_title = f"{panel_name(cycled[index])} {index + 1}/{len(cycled)}{hint}"
+
+
+def refresh(screen: Screen, mode: str, step: int = 0) -> None:
+    """Bring `screen`'s panel rows and alerts table in line with the terminal's size."""
+    for row in screen.query(ROWS):
+        _fold(row, mode, step)
+    _columns(screen, mode == "narrow")
 
 
 def _columns(screen: Screen, narrow: bool) -> None:
@@ -74,5 +91,7 @@ def _columns(screen: Screen, narrow: bool) -> None:
         table.refresh()
 
 
-def has_panels(screen: Screen) -> bool:
-    return any(len(_panels(row)) > 1 for row in screen.query(ROWS))
+def has_panels(screen: Screen, mode: str) -> bool:
+    """Is there anything for `v` to show?"""
+    least = {"narrow": 1, "medium": 2}.get(mode)
+    return least is not None and any(len(_panels(row)) > least for row in screen.query(ROWS))

@@ -60,7 +60,8 @@ def _dialog(screen: ModalScreen) -> Widget | None:
             return screen.query_one(selector)
         except NoMatches:
             return None
-    children = [c for c in screen.children if isinstance(c, Widget) and not isinstance(c, ProfileBanner)]
+    children = [c for c in screen.children if isinstance(c, Widget) and not isinstance(c, ProfileBanner)
+                and not c.has_class("-textual-system")]  # toasts and tooltips live on every screen
     return children[0] if children else None
 
 

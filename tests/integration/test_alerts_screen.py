@@ -155,7 +155,7 @@ async def test_keys_are_in_the_command_palette_and_help(bare_am):
         await pilot.press(*"filter", "enter")
         await wait_for(pilot, lambda: app.alerts_screen.query_one("#filter").has_focus, what="filter from palette")
         await pilot.press("escape", "question_mark")
-        await wait_for(pilot, lambda: app.alerts_screen.query("HelpPanel"), what="help panel")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help screen")
 
 
 async def test_pending_alerts_from_prometheus_show_as_pending(tmp_path):
