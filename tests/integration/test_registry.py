@@ -113,7 +113,7 @@ async def test_panel_shows_the_serving_version_of_the_alerts_model(bare_am, mlfl
     missing = f"ghost-{uuid.uuid4().hex[:6]}"
     post_alerts(bare_am, [alert("ModelInferenceLatenessHigh", model), alert("DataDriftDetected", missing)])
     app = MlcallApp(settings(tmp_path, alertmanager_urls=(bare_am,), mlflow_uri=mlflow_stack.mlflow_uri))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(170, 40)) as pilot:  # wide: every panel of the detail row side by side
         await wait_for(pilot, lambda: any(model in r[3] for r in table_rows(app)), what="the alert")
         await pilot.press("slash", *f"model={model}", "enter")
         await wait_for(pilot, lambda: len(table_rows(app)) == 1, what="filtered to the alert")
@@ -123,6 +123,7 @@ async def test_panel_shows_the_serving_version_of_the_alerts_model(bare_am, mlfl
         assert "val_accuracy 0.941" in text and "val_auc 0.958" in text
         assert "trained 2.0 d ago" in text and "staleness 2.0 d" in text
         assert "R roll back to v2" in text
+        assert app.alerts_screen.query_one("#model-panel").region.width >= 40  # on screen, not folded away
         # a model the registry does not know: a clear line, and the screen keeps working
         app.alerts_screen.query_one("#filter").value = f"model={missing}"
         text = await wait_for(pilot, lambda: "not in the MLflow registry" in panel_text(app) and panel_text(app),
