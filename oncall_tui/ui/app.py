@@ -135,6 +135,8 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.alerts_screen.show_groups(grouping.group(merged, self.settings.group_by))
 
     def _tick(self) -> None:
+        if not self.alerts_screen.query("#sources"):
+            return  # shutting down (e.g. quit with another screen on top): the widgets are gone
         self.alerts_screen.query_one("#sources").redraw()
         self.alerts_screen.table.refresh_ages()
 
