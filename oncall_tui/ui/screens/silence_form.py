@@ -230,13 +230,13 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
             else:
                 failures.append(f"{outcome.result}: {outcome.message}")
                 break
-        self.busy = False
-        self.query_one("#submit", Button).disabled = False
         if self.done:
             self.silencing.after_write()
-        if not failures:
+        if not failures:  # stays busy while closing: a second enter must not write it again
             self.dismiss(list(self.done))
             return
+        self.busy = False
+        self.query_one("#submit", Button).disabled = False
         made = f" ({len(self.done)} of {len(drafts)} written; the rest stays in the form)" if self.done else ""
         self.show_error("Not done" + made + " — " + " · ".join(failures) + " · enter retries (it first looks "
                         "for the earlier attempt by its audit id, so nothing is duplicated)")

@@ -20,6 +20,7 @@ from ...actions import silence as act
 from ...actions.audit import AuditError
 from ...models import Silence, utcnow
 from ...safe_text import safe
+from ..silencing import say
 from ..widgets.confirm import ConfirmModal
 from ..widgets.silence_info import describe_silence, until
 
@@ -150,6 +151,8 @@ class SilencesScreen(Screen):
                 safe(act.strip_token(row.comment), single_line=True, max_len=200))
 
     def refresh_data(self) -> None:
+        if not self.query("#silences"):
+            return  # not composed yet, or being torn down
         table = self.query_one("#silences", DataTable)
         current = self.current_key()
         self.rows = self._collect()
@@ -230,7 +233,7 @@ class SilencesScreen(Screen):
     def _selected_silence(self, *, vanished: bool = False) -> Any:
         state, row = self.current()
         if row is None or (state == "vanished") != vanished:
-            self.notify("Select a vanished silence (r re-creates it)." if vanished else
+            say(self, "Select a vanished silence (r re-creates it)." if vanished else
                         "Select a silence that Alertmanager knows.", severity="warning")
             return None
         return row
@@ -240,7 +243,7 @@ class SilencesScreen(Screen):
         if silence is None or self.silencing.settings.read_only:
             return
         if silence.state == "expired":
-            self.notify("That silence has already expired.", severity="warning")
+            say(self, "That silence has already expired.", severity="warning")
             return
         count = sum(1 for a in self.silencing.current_alerts() if act.matches_labels(silence.matchers, a.labels))
         body = describe_silence(silence)
@@ -291,12 +294,12 @@ class SilencesScreen(Screen):
             try:
                 outcome = await work
             except (AuditError, act.ValidationError) as exc:
-                self.notify(f"Not done: {exc}", severity="error", timeout=10)
+                say(self, f"Not done: {exc}", severity="error", timeout=10)
                 return
             if outcome.ok:
-                self.notify(f"{verb}: {outcome.silence_id[:8]} · {outcome.spread}", timeout=6)
+                say(self, f"{verb}: {outcome.silence_id[:8]} · {outcome.spread}", timeout=6)
             else:
-                self.notify(f"{verb} {outcome.result}: {outcome.message}", severity="error", timeout=12)
+                say(self, f"{verb} {outcome.result}: {outcome.message}", severity="error", timeout=12)
             self.silencing.after_write()
 
         self.run_worker(runner(), group="silence-change", exit_on_error=False)
