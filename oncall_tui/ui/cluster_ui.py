@@ -39,6 +39,7 @@ class ClusterUI:
         self.rollouts: dict[tuple[str, str], RolloutStatus] = {}
         self.listeners: list[Callable[[tuple[str, str], RolloutStatus], None]] = []
         self._timer = None
+        self._interval = None  # refreshes the shown Deployment while it is shown (pods change)
 
     @property
     def read_only(self) -> bool:
@@ -59,6 +60,8 @@ class ClusterUI:
         if panel is None:
             return
         key = self.target(alert)
+        if self.source is not None and self._interval is None:
+            self._interval = self.app.set_interval(max(FRESH_FOR, self.settings.refresh), self._refresh_wanted)
         if self.source is None:
             self.wanted = key
             panel.show_message(f"not configured: {self.problem}", quiet=True)
@@ -82,6 +85,11 @@ class ClusterUI:
         elif cached is not None and time.monotonic() - cached[0] > (
                 FRESH_FOR if isinstance(cached[1], DeploymentView) else ERROR_FRESH_FOR):
             self.fetch(key)
+
+    def _refresh_wanted(self) -> None:
+        cached = self.cache.get(self.wanted)
+        if self.wanted[1] and (cached is None or time.monotonic() - cached[0] >= FRESH_FOR):
+            self.fetch(self.wanted)
 
     def _fetch_wanted(self) -> None:
         self._timer = None

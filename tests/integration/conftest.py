@@ -80,3 +80,12 @@ def crash_am(tmp_path_factory: pytest.TempPathFactory):
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture()
+def kube():
+    """A Kubernetes API for one test: kmock over real HTTP on 127.0.0.1 (tests/support/kube.py)."""
+    from tests.support.kube import KubeFake
+
+    with KubeFake() as fake:
+        yield fake

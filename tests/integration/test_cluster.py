@@ -43,12 +43,6 @@ OLD = template("registry.local/fraud:1.4.0", env={"MODEL_VERSION": "2"})
 NEW = template("registry.local/fraud:1.5.0", env={"MODEL_VERSION": "3"}, args=["--workers", "4"])
 
 
-@pytest.fixture()
-def kube():
-    with KubeFake() as fake:
-        yield fake
-
-
 def seed(kube: KubeFake, name: str, *, paused: bool = False) -> dict:
     """Revision 1 (old image) and 2 (current), three pods of revision 2: one OOMKilled, one crash-looping,
     warning events, the crash-looping pod's log with an OSC 52 clipboard write in it. Plus a ReplicaSet of
@@ -107,7 +101,10 @@ def audit_records(tmp_path: Path) -> list[dict]:
 
 
 async def show_alert(app, pilot, model: str) -> None:
-    await pilot.press("slash", *f"model={model}", "enter")
+    """Filter the shared Alertmanager's alerts down to this test's one (the filter text pasted at once)."""
+    await pilot.press("slash")
+    app.alerts_screen.query_one("#filter").value = f"model={model}"
+    await pilot.press("enter")
     await wait_for(pilot, lambda: [r for r in table_rows(app) if model in " ".join(r)] and len(table_rows(app)) == 1,
                    what="the alert, filtered")
 
@@ -124,9 +121,11 @@ async def open_deployment_rollback(app, pilot) -> DeploymentRollbackScreen:
     return screen
 
 
-async def confirm(pilot, screen, name: str) -> None:
+async def confirm(pilot, screen, name: str, *, fresh: bool = True) -> None:
     go = screen.query_one("#dr-go", Button)
-    assert go.disabled and screen.app.focused.id == "dr-cancel"  # opens with Cancel focused, nothing armed
+    assert go.disabled
+    if fresh:
+        assert screen.app.focused.id == "dr-cancel"  # opens with Cancel focused, nothing armed
     await pilot.click("#dr-confirm")
     await pilot.press(*name[:-1])
     assert go.disabled  # a partial name does not arm it
@@ -315,6 +314,23 @@ async def test_a_409_is_shown_the_plan_re_read_and_nothing_recorded_as_ok(bare_a
         assert records[1]["result"] == "failed" and "409" in records[1]["error"]
         assert not any(r.get("result") == "ok" for r in records)
 
+        # confirmed again on the re-read plan: applied once; then the rollout misses its progress deadline
+        await confirm(pilot, screen, name, fresh=False)
+        await wait_for(pilot, lambda: screen.result.ok, what="the second confirmation applied")
+        assert kube.get(DEPLOYMENTS, NS, name)["spec"]["template"] == OLD
+        assert [r["result"] for r in audit_records(tmp_path) if r["phase"] == "result"] == ["failed", "ok"]
+        kube.set_status(NS, name, observedGeneration=8, replicas=4, updatedReplicas=1, readyReplicas=2,
+                        availableReplicas=2, conditions=[{"type": "Progressing", "status": "False",
+                                                          "reason": "ProgressDeadlineExceeded",
+                                                          "message": f'ReplicaSet "{name}-ccc333" has timed out progressing.'}])
+        rollout = await wait_for(pilot, lambda: "✖" in text_of(screen, "#dr-rollout") and text_of(screen, "#dr-rollout"),
+                                 what="the progress deadline reported")
+        assert "exceeded its progress deadline" in rollout and "has timed out progressing" in rollout
+        await pilot.click("#dr-cancel")
+        text = await wait_for(pilot, lambda: "✖ ProgressDeadlineExceeded" in panel_text(app) and panel_text(app),
+                              what="the failed rollout in the panel")
+        assert "exceeded its progress deadline" in text
+
 
 async def test_an_ssar_deny_hides_the_rollback_and_says_why(bare_am, kube, tmp_path):
     name = new_name()
@@ -396,3 +412,4 @@ async def test_without_a_cluster_the_panel_says_so_and_everything_else_works(bar
         await pilot.press("escape")
         await pilot.press("escape")  # clears the filter
         await wait_for(pilot, lambda: len(table_rows(app)) >= 1, what="the alerts still listed")
+

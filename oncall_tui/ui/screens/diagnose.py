@@ -201,6 +201,7 @@ class DiagnoseScreen(Screen):
         body.append_text(events_text(self.result))
         self.query_one("#dg-findings", Static).update(body)
         self.query_one("#dg-log", Static).update(log_text(self.result))
+        self.call_after_refresh(self.query_one("#dg-right", VerticalScroll).scroll_end, animate=False)  # newest lines
 
     # -- saving ---------------------------------------------------------------------------------------
     def action_save(self) -> None:
