@@ -1,4 +1,5 @@
-"""More of the Deployment rollback: "both" (the registry alias and the Deployment, against a real MLflow
+"""More of the Kubernetes feature: diagnose with the live PromQL checks (real Prometheus) and the registry
+facts (real MLflow); the Deployment rollback's "both" (the registry alias and the Deployment, against a real MLflow
 server and kmock: one plan, one confirmation, two audited steps, the second not started when the first
 fails), a dry run refused by admission, and a template that already matches (skipped, as kubectl does)."""
 
@@ -13,6 +14,7 @@ from oncall_tui.actions import k8s_rollback as kr
 from oncall_tui.models import thaw
 from oncall_tui.sources.cluster import ClusterSource
 from oncall_tui.ui.app import MlcallApp
+from oncall_tui.ui.screens.diagnose import DiagnoseScreen
 from oncall_tui.ui.screens.rollback import RollbackChooser
 from tests.integration.test_cluster import (
     NEW,
@@ -31,7 +33,7 @@ from tests.integration.test_cluster import (
     text_of,
 )
 from tests.support.kube import DEPLOYMENTS, REPLICASETS, replica_set
-from tests.support.ui import post_alerts, wait_for
+from tests.support.ui import post_alerts, table_rows, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -153,3 +155,35 @@ def test_a_template_that_already_matches_is_skipped_and_the_target_ignores_the_h
     with pytest.raises(kr.PlanError, match="already runs the template of revision 2: nothing to roll back"):
         kr.plan_rollback(source, NS, name, to_revision=2)
     assert kube.requests("PATCH") == []
+
+
+async def test_diagnose_adds_live_promql_checks_and_registry_facts(bare_am, stack, mlflow_stack, kube, tmp_path):
+    seed(kube, "fraud-detector")  # the seeded registry model and the model service's metrics use this name
+    tagged = alert("fraud-detector")
+    tagged["labels"]["case"] = uuid.uuid4().hex[:6]
+    post_alerts(bare_am, [tagged])
+    app = MlcallApp(settings(tmp_path, str(kube.kubeconfig(tmp_path)), alertmanager_urls=(bare_am,),
+                             prometheus_url=stack.prometheus_url, mlflow_uri=mlflow_stack.mlflow_uri))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        app.alerts_screen.query_one("#filter").value = f"case={tagged['labels']['case']}"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(table_rows(app)) == 1, what="the alert, filtered")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnoseScreen) and app.screen.result is not None,
+                       what="all checks")
+        screen = app.screen
+        checks = text_of(screen, "#dg-checks")
+        assert all(f"✔ {check}" in checks for check in ("pods", "events", "logs", "promql", "registry")), checks
+        by_check = {}
+        for finding in screen.result.findings:
+            by_check.setdefault(finding.check, []).append(finding.title)
+        # the alert's own expression (its rule) and the model-health queries, evaluated now
+        assert any(t.startswith("ModelInferenceLatenessHigh = ") for t in by_check["promql"]), by_check["promql"]
+        assert any(t.startswith("p95 lat") for t in by_check["promql"]), by_check["promql"]
+        assert any(t.startswith("champion → v3 (READY)") for t in by_check["registry"]), by_check["registry"]
+        assert any("previous version: v2" in t for t in by_check["registry"])
+        assert "[promql] ModelInferenceLatenessHigh = " in text_of(screen, "#dg-findings")
+        await pilot.press("w")
+        report = (await wait_for(pilot, lambda: screen.saved, what="the report")).read_text()
+        assert "[registry] champion → v3" in report and "[promql] ModelInferenceLatenessHigh = " in report
