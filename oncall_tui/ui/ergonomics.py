@@ -90,6 +90,9 @@ class ErgonomicApp(App):
         for bar in screen.query("#sources"):
             bar.redraw()
 
+    def on_unmount(self) -> None:
+        cells.set_palette({})  # module state: the next app (a test's, say) starts from no theme's colours
+
     # -- screens: danger profile and layout ----------------------------------------------------------
     def _on_screen_change(self, screen: Screen) -> None:
         if self.settings.danger:
