@@ -107,6 +107,7 @@ class SignalService:
             results = dict(zip(exprs, await health, strict=True))
         except BaseException:
             health.cancel()
+            health.add_done_callback(_retrieve)  # nobody awaits it any more: no "never retrieved" noise
             raise
         return self.assemble(alert, window, rules, rule, signal, results)
 
@@ -180,6 +181,11 @@ def _split_charts(q: HealthQuery, result: QueryResult, threshold: float | None, 
                     q.unit, result, s, threshold, op) for s in result.series]
     charts.sort(key=lambda c: (-_current(c), c.title))  # the top drifting feature first
     return charts[:q.top]
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def find_rule(rules: tuple[AlertRule, ...], labels: Mapping[str, str]) -> AlertRule | None:

@@ -145,7 +145,14 @@ class SignalsUI:
     async def _fetch(self, alert: Alert, width: int) -> None:
         assert self.service is not None
         window = self.service.window
-        view = await self.service.view(alert, width)
+        self._last_fetch = time.monotonic()
+        try:
+            view = await self.service.view(alert, width)
+        except Exception as exc:  # a bug must not leave "loading…" for ever: say it; tick() tries again
+            panel = self._panel()
+            if panel is not None and self.alert is not None and self.alert.fingerprint == alert.fingerprint:
+                panel.show_message(safe(f"signals unavailable: {type(exc).__name__}: {exc}", "dim", max_len=300))
+            return
         panel = self._panel()
         current = self.alert is not None and alert.fingerprint == self.alert.fingerprint
         if panel is not None and current and window == self.service.window:
@@ -162,10 +169,9 @@ class SignalsUI:
         if panel is None:
             return
         panel.tick()
-        if self.alert is not None and panel.view is not None and self.app.screen is panel.screen \
+        if self.alert is not None and self.service is not None and self.app.screen is panel.screen \
                 and not self._busy() and time.monotonic() - self._last_fetch >= self.refresh:
-            self._last_fetch = time.monotonic()
-            self._start()
+            self._start()  # also retries a view that never arrived
 
 
 def make_service(settings) -> SignalService:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -88,8 +87,11 @@ class FakePrometheus:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the app opens ~8 connections at once; a backlog of 5 drops SYNs
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -103,9 +105,7 @@ class FakePrometheus:
         query = params.get("query", "")
         answer = next((a for s, a in self.routes if s in query), self.default)
         if answer.delay:
-            deadline = time.monotonic() + answer.delay
-            while time.monotonic() < deadline and not self.released.is_set():
-                time.sleep(0.05)
+            self.released.wait(answer.delay)  # released early when the server stops
         if answer.status != 200 or answer.error_type:
             return answer.status, {"status": "error", "errorType": answer.error_type, "error": answer.error}
         start, end, step = float(params["start"]), float(params["end"]), float(params["step"])

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from rich.text import Text
+from textual.worker import WorkerState
 
 from oncall_tui.config import Settings
 from oncall_tui.models import Chart, QueryResult, Series
@@ -127,16 +128,29 @@ async def test_only_the_highlighted_alert_is_fetched_and_moving_on_cancels():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: len(table_rows(app)) == 6, what="six alerts")
             await shown(pilot, app, "crossed")
+            table = app.alerts_screen.table
             before = len(fake.queries())
-            await pilot.press(*"jjjjj")  # quickly: the debounce starts no fetch for the rows passed
-            last = table_rows(app)[app.alerts_screen.table.cursor_row][3]
+            for _ in range(5):  # key repeat faster than the debounce: no fetch for the rows passed
+                table.action_cursor_down()
+            last = table_rows(app)[table.cursor_row][3]
             await wait_for(pilot, lambda: app.signals.alert and app.signals.alert.labels["model"] == last
                            and app.alerts_screen.query_one(SignalPanel).view is not None, what="last alert")
             asked = {q for q in fake.queries()[before:] if "model_inference" in q}
             assert asked and all(f'model="{last}"' in q for q in asked)
+            await pilot.press("k")
+            await wait_for(pilot, lambda: app.alerts_screen.query_one(SignalPanel).view is not None, what="a view")
             hits = app.signals.service.hits
-            await pilot.press(*"kkkkk", *"jjjjj")  # back and forth: cached views drawn at once
-            await wait_for(pilot, lambda: app.signals.service.hits > hits, what="a cache hit")
+            await pilot.press("j", "k")  # back and forth over fetched alerts: drawn from the cache
+            await wait_for(pilot, lambda: app.signals.service.hits >= hits + 2, what="two cache hits")
+
+            # A fetch still in flight when the cursor moves on is cancelled (the request too).
+            fake.routes[:] = [("lat_bucket", Answer(delay=30))]
+            app.signals.service.querier.clear()
+            await pilot.press("j")
+            worker = await wait_for(pilot, lambda: next((w for w in app.workers if w.group == "signals"), None),
+                                    what="the fetch in flight")
+            await pilot.press("k")
+            await wait_for(pilot, lambda: worker.state == WorkerState.CANCELLED, what="the fetch cancelled")
 
 
 async def test_t_cycles_the_window_and_the_step_keeps_under_11000_points():
@@ -148,7 +162,7 @@ async def test_t_cycles_the_window_and_the_step_keeps_under_11000_points():
                 await pilot.press("t")
                 await shown(pilot, app, f"last {label}")
                 await shown(pilot, app, "Model health")
-            sent = [p for path, p, _ in fake.requests if path == "/api/v1/query_range"]
+            sent = [p for path, p, _ in fake.requests if path == "/api/v1/query_range" and "end" in p]
             spans = [(float(p["end"]) - float(p["start"]), float(p["step"])) for p in sent]
             windows = {next(w for w in (900, 3600, 21600, 86400) if w <= span < w + step) for span, step in spans}
             assert windows == {900, 3600, 21600, 86400}  # each window, stretched by < 1 step to end at now
@@ -188,3 +202,22 @@ async def test_headers_and_bearer_token_from_config_reach_prometheus_but_never_t
     assert all(h.get("Authorization") == "Bearer sentinel-7f3a" and h.get("X-Scope-OrgID") == "ml-team"
                for _, h in seen)
     assert "sentinel" not in svg
+
+
+async def test_a_hanging_prometheus_leaves_the_old_data_dimmed_and_says_since_when():
+    fake = fake_prometheus("fraud")
+    with fake:
+        app = MlcallApp(settings(fake.url, refresh=1.5, timeout=1.0))
+        async with app.run_test(size=SIZE) as pilot:
+            await shown(pilot, app, "crossed")
+            fake.routes[:] = [("", Answer(delay=30))]  # every query now hangs
+            text = await shown(pilot, app, "stale since", timeout=30)
+            assert "timeout" in text and "crossed" in text  # the last good data stays on screen
+
+            def dimmed() -> bool:
+                content = app.alerts_screen.query_one(SignalPanel).content
+                signal = next((ln for ln in content.split("\n") if ln.plain.startswith("signal")), None)
+                return signal is not None and any("dim" in str(s.style) and s.start == 0 and s.end >= len(signal)
+                                                  for s in signal.spans)
+
+            await wait_for(pilot, dimmed, timeout=30, what="the old values dimmed (older than 2× refresh)")

@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from oncall_tui.models import Alert
 from oncall_tui.signals import SignalService
 from oncall_tui.sources.prometheus_queries import RangeQuerier
+from oncall_tui.ui import cells
 from oncall_tui.ui.screens.zoom import ZoomScreen
 from oncall_tui.ui.widgets.signal_panel import SignalPanel
 from tests.support.fake_prometheus import Answer, FakePrometheus, alert_rule
@@ -46,6 +47,12 @@ def fake() -> FakePrometheus:
     return p
 
 
+def no_theme_palette() -> None:
+    """The semantic colours are module state set by MlcallApp from its theme: start from none, so the
+    picture does not depend on which test ran before."""
+    cells.set_palette({})
+
+
 def service(url: str) -> SignalService:
     return SignalService(RangeQuerier(url, timeout=5.0, ttl=3600.0, clock=clock), clock=clock)
 
@@ -61,6 +68,7 @@ class PanelApp(App):
         yield SignalPanel(refresh=5.0, clock=clock)
 
     async def on_mount(self) -> None:
+        no_theme_palette()
         panel = self.query_one(SignalPanel)
         panel.show_view(await self.service.view(ALERT, panel.spark_columns()))
 
@@ -71,6 +79,7 @@ class ZoomApp(App):
         self.service = service(url)
 
     def on_mount(self) -> None:
+        no_theme_palette()
         self.push_screen(ZoomScreen(ALERT, self.service, refresh=5.0, clock=clock))
 
 

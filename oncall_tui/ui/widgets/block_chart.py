@@ -51,7 +51,7 @@ def header(chart: Chart, *, now: float, refresh: float) -> Text:
     if chart.extra:
         out.append(f"  +{chart.extra} more series", style="dim")
     out.append("  ")
-    out.append_text(badges(chart, now, refresh))
+    out.append_text(badges(chart, now, refresh, long=True))
     return out
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from ...models import Chart, SignalView
 from ...safe_text import safe
 from ...signals import window_label
-from .sparkline import badges, colour, crossing, line, spark_columns, threshold_text
+from .sparkline import badges, colour, crossing, line, spark_columns, stale_summary, threshold_text
 
 TITLE_WIDTH = 15
 
@@ -44,7 +44,11 @@ def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> 
     if view.partial:
         head.append("  ")
         head.append(" PARTIAL ", style=f"bold reverse {colour('sev-warning', 'yellow')}")
-    if width - head.cell_len >= 24:
+    stale = stale_summary(view.charts, now, refresh)
+    if stale:
+        head.append("  ")
+        head.append_text(stale)
+    elif width - head.cell_len >= 24:
         head.append("  t: range · z: zoom", style="dim")
     out.append_text(head)
     kw = dict(now=now, refresh=refresh, title_width=title_width(width), window=view.window)

@@ -187,18 +187,42 @@ def is_stale(chart: Chart, now: float, refresh: float) -> bool:
     return fetched is not None and now - fetched > 2 * refresh
 
 
-def badges(chart: Chart, now: float, refresh: float) -> Text:
-    """PARTIAL, and "stale since" when the newest answer is old or this refresh failed."""
+def stale_since(chart: Chart, now: float, refresh: float) -> float | None:
+    """When the data shown was fetched, if it is stale: this refresh failed, or it is older than 2×refresh."""
+    fetched = chart.result.fetched_at
+    if fetched is not None and (chart.result.error_type or now - fetched > 2 * refresh):
+        return fetched
+    return None
+
+
+def badges(chart: Chart, now: float, refresh: float, *, long: bool = False) -> Text:
+    """PARTIAL, and a stale marker (the panel's header says since when and why; `long` says it here)."""
     out = Text(end="")
     if chart.result.partial:
         out.append(" PARTIAL ", style=f"bold reverse {colour('sev-warning', 'yellow')}")
         out.append(" ")
-    if chart.result.error_type and chart.result.fetched_at is not None:
-        out.append(f"stale since {clock_time(chart.result.fetched_at)} · ", style="dim")
-        out.append_text(safe(chart.result.error_type, "bold", single_line=True, max_len=30))
+    since = stale_since(chart, now, refresh)
+    if since is not None and long:
+        out.append(f"stale since {clock_time(since)} UTC", style="dim")
+        if chart.result.error_type:
+            out.append(" · ")
+            out.append_text(safe(chart.result.error_type, "bold", single_line=True, max_len=30))
         out.append(" ")
-    elif is_stale(chart, now, refresh) and chart.result.fetched_at is not None:
-        out.append(f"stale since {clock_time(chart.result.fetched_at)} ", style="dim")
+    elif since is not None:
+        out.append("stale ", style="dim")
+    return out
+
+
+def stale_summary(charts, now: float, refresh: float) -> Text:
+    """One line for a panel's header: since when its data is stale and why (error types)."""
+    stale = [(s, c) for c in charts if (s := stale_since(c, now, refresh)) is not None]
+    out = Text(end="")
+    if stale:
+        out.append(f"stale since {clock_time(min(s for s, _ in stale))} UTC", style="bold")
+        kinds = sorted({c.result.error_type for _, c in stale if c.result.error_type})
+        if kinds:
+            out.append(" · ")
+            out.append_text(safe(", ".join(kinds), f"bold {colour('error', 'red')}", single_line=True, max_len=60))
     return out
 
 
