@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from oncall_tui.actions import silence as act
 from oncall_tui.models import Alert, Matcher
+from oncall_tui.sources.alertmanager import decode_silence, decode_silences, merge_silences
+from oncall_tui.sources.base import SourceError
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -172,3 +174,43 @@ def test_tool_silences_follow_create_extend_expire_and_recreate():
     assert [t.silence_id for t in act.vanished(records, {"S6"}, NOW, urls=["http://127.0.0.1:9093/"])] == ["S7"]
     again = act.recreate_draft(alive["S1"], "you@host", NOW)
     assert again.matchers == (Matcher("model", "m"),) and again.created_by == "you@host" and again.comment == "why"
+
+
+# -- decoding and merging silences from several peers ---------------------------------------------
+def _raw(sid, updated, ends="2026-01-01T13:00:00.000Z", state="active", comment="why [mlcall:ab12cd34]"):
+    return {"id": sid, "status": {"state": state}, "updatedAt": updated, "comment": comment, "createdBy": "me",
+            "startsAt": "2026-01-01T12:00:00.123456789Z", "endsAt": ends,
+            "matchers": [{"name": "model", "value": "m", "isRegex": False, "isEqual": True}]}
+
+
+def test_decode_silence():
+    s = decode_silence(_raw("S1", "2026-01-01T12:00:00.5Z"))
+    assert s.id == "S1" and s.state == "active" and s.matchers == (Matcher("model", "m"),)
+    assert s.starts_at == datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    assert act.token_of(s.comment) == "ab12cd34"
+    with pytest.raises(SourceError):
+        decode_silence({"id": "x"})
+    with pytest.raises(SourceError):
+        decode_silences({"not": "a list"})
+
+
+def test_merge_silences_by_id_newest_update_wins():
+    peer1 = decode_silences([_raw("S1", "2026-01-01T12:00:00Z"), _raw("S2", "2026-01-01T12:00:00Z")])
+    peer2 = decode_silences([_raw("S1", "2026-01-01T12:05:00Z", state="expired", ends="2026-01-01T12:05:00Z")])
+    merged = {s.id: s for s in merge_silences([peer1, peer2])}
+    assert set(merged) == {"S1", "S2"} and merged["S1"].state == "expired"
+    merged = {s.id: s for s in merge_silences([peer2, peer1])}  # order of peers does not matter
+    assert merged["S1"].state == "expired"
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                   max_size=4), max_leaves=20)
+
+
+@given(_json)
+def test_the_silence_decoder_never_crashes_on_arbitrary_json(body):
+    try:
+        decode_silences(body)
+    except SourceError:
+        pass
