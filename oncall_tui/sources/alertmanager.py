@@ -172,7 +172,7 @@ class AlertmanagerSource:
         if len(errors) == len(answers):
             raise errors[0]
         previous, last = self._merged
-        if len(previous) == len(answers) and all(a is b for a, b in zip(previous, answers)):
+        if len(previous) == len(answers) and all(a is b for a, b in zip(previous, answers, strict=True)):
             return last
         merged: dict[str, Alert] = {}
         for answer in answers:
