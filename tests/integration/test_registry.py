@@ -56,6 +56,14 @@ def panel_text(app) -> str:
     return plain(app.alerts_screen.query_one("#model-panel").content)
 
 
+async def wait_panel(pilot, app, needle: str, timeout: float = 60.0) -> str:
+    """The model panel's text once it contains `needle` (the failure says what it showed instead)."""
+    try:
+        return await wait_for(pilot, lambda: needle in panel_text(app) and panel_text(app), timeout, what=needle)
+    except AssertionError:
+        raise AssertionError(f"the model panel never showed {needle!r}; it shows:\n{panel_text(app)}") from None
+
+
 def status_of(screen) -> str:
     return plain(screen.query_one("#rb-status").content)
 
@@ -117,7 +125,7 @@ async def test_panel_shows_the_serving_version_of_the_alerts_model(bare_am, mlfl
         await wait_for(pilot, lambda: any(model in r[3] for r in table_rows(app)), what="the alert")
         await pilot.press("slash", *f"model={model}", "enter")
         await wait_for(pilot, lambda: len(table_rows(app)) == 1, what="filtered to the alert")
-        text = await wait_for(pilot, lambda: "champion → v3" in panel_text(app) and panel_text(app), what="panel")
+        text = await wait_panel(pilot, app, "champion → v3")
         assert model in text
         assert "previous v2" in text and "newest READY version older than v3" in text
         assert "val_accuracy 0.941" in text and "val_auc 0.958" in text
@@ -126,8 +134,7 @@ async def test_panel_shows_the_serving_version_of_the_alerts_model(bare_am, mlfl
         assert app.alerts_screen.query_one("#model-panel").region.width >= 40  # on screen, not folded away
         # a model the registry does not know: a clear line, and the screen keeps working
         app.alerts_screen.query_one("#filter").value = f"model={missing}"
-        text = await wait_for(pilot, lambda: "not in the MLflow registry" in panel_text(app) and panel_text(app),
-                              what="not-in-registry line")
+        text = await wait_panel(pilot, app, "not in the MLflow registry")
         assert missing in text
         assert [r[1].strip() for r in table_rows(app)] == ["DataDriftDetected"]
 
@@ -139,7 +146,7 @@ async def test_rollback_undo_and_second_rollback_through_the_ui(bare_am, mlflow_
     app = MlcallApp(settings(tmp_path, alertmanager_urls=(bare_am,), mlflow_uri=uri))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *f"model={model}", "enter")
-        await wait_for(pilot, lambda: "champion → v3" in panel_text(app), what="panel at v3")
+        await wait_panel(pilot, app, "champion → v3")
 
         # 1. rollback: v3 → v2 (the newest older READY version)
         screen = await open_registry_rollback(app, pilot)
@@ -157,7 +164,7 @@ async def test_rollback_undo_and_second_rollback_through_the_ui(bare_am, mlflow_
         assert result["phase"] == "result" and result["id"] == intent["id"] and result["result"] == "ok"
         assert result["after"] == {"alias": "champion", "version": "2"}
         await pilot.press("escape")
-        await wait_for(pilot, lambda: "champion → v2" in panel_text(app), what="panel after rollback")
+        await wait_panel(pilot, app, "champion → v2")
 
         # 2. a second rollback goes further back (v1), never flips forward to v3; v3 is offered as the undo
         screen = await open_registry_rollback(app, pilot)
@@ -184,7 +191,7 @@ async def test_rollback_undo_and_second_rollback_through_the_ui(bare_am, mlflow_
         status = await confirm(pilot, screen, model)
         assert "moved from v3 to v2" in status and champion(uri, model) == "2"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: "champion → v2" in panel_text(app), what="panel after the last rollback")
+        await wait_panel(pilot, app, "champion → v2")
     results = [r for r in audit_records(tmp_path) if r["phase"] == "result"]
     assert [(r["result"], r["after"]["version"]) for r in results] == [("ok", "2"), ("ok", "3"), ("ok", "2")]
 
@@ -247,7 +254,7 @@ async def test_registry_error_is_shown_and_the_screen_keeps_working(bare_am, tmp
             await pilot.press("slash", *tag, "enter")
             await wait_for(pilot, lambda: len(table_rows(app)) == 2, what="this test's alerts")
             expected, in_dialog = ERRORS[kind]
-            text = await wait_for(pilot, lambda: expected in panel_text(app) and panel_text(app), what="error line")
+            text = await wait_panel(pilot, app, expected)
             assert "✖" in text
             # the rest of the screen works: move, filter, detail
             await pilot.press("down")
@@ -274,7 +281,7 @@ async def test_read_only_has_no_rollback_binding(mlflow_stack, bare_am, tmp_path
                              read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *f"model={model}", "enter")
-        text = await wait_for(pilot, lambda: "champion → v3" in panel_text(app) and panel_text(app), what="panel")
+        text = await wait_panel(pilot, app, "champion → v3")
         assert "roll back" not in text
         assert "R" not in app.alerts_screen.active_bindings and "m" in app.alerts_screen.active_bindings
         await pilot.press("R")
