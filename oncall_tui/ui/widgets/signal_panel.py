@@ -33,8 +33,10 @@ def _section(text: str, extra: Text | None = None) -> Text:
 
 
 def _split_header(view: SignalView) -> str:
-    key = view.drift[0].key.split(":")[0]
-    return "Drift KS per feature, highest first" if key == "drift_ks" else f"{key}, highest first"
+    first = view.drift[0]
+    key = first.key.split(":")[0]
+    text = "Drift KS per feature, highest first" if key == "drift_ks" else f"{key}, highest first"
+    return text + (f" · {threshold_text(first)}" if first.threshold is not None else "")
 
 
 def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> Text:
@@ -71,7 +73,7 @@ def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> 
         out.append_text(_section(_split_header(view)))
         for chart in view.drift:
             out.append("\n")
-            out.append_text(line(chart, width, **kw))
+            out.append_text(line(chart, width, show_threshold=False, **kw))
     return out
 
 

@@ -155,7 +155,7 @@ def crossing(series: Series | None, op: str, threshold: float | None) -> str:
         while i > 0 and states[i - 1]:
             i -= 1
         if i == 0:
-            return f"beyond it since the window's first sample ({clock_time(points[0][0])} UTC)"
+            return f"beyond it since ≤ {clock_time(points[0][0])} UTC (the window's first sample)"
         return f"crossed ≈ {clock_time(points[i][0])} UTC"
     if any(states):
         last = max(i for i, s in enumerate(states) if s)
@@ -199,7 +199,7 @@ def badges(chart: Chart, now: float, refresh: float, *, long: bool = False) -> T
     """PARTIAL, and a stale marker (the panel's header says since when and why; `long` says it here)."""
     out = Text(end="")
     if chart.result.partial:
-        out.append(" PARTIAL ", style=f"bold reverse {colour('sev-warning', 'yellow')}")
+        out.append(" PARTIAL " if long else "PARTIAL", style=f"bold reverse {colour('sev-warning', 'yellow')}")
         out.append(" ")
     since = stale_since(chart, now, refresh)
     if since is not None and long:
@@ -245,15 +245,16 @@ def threshold_text(chart: Chart) -> str:
 
 def spark_columns(width: int, title_width: int) -> int:
     """Columns of blocks in a `line` of this width (the step is chosen so one point fills one column):
-    about 3/5 of what the title leaves, and always room for the newest value and its trend."""
+    about 3/5 of what the title leaves, and room for the value, trend, threshold and a gap note."""
     body = width - title_width
-    return max(8, min(body * 3 // 5, body - 18))
+    return max(8, min(body * 3 // 5, body - 24))
 
 
 def line(chart: Chart, width: int, *, now: float, refresh: float, title_width: int = 14,
-         window: float | None = None) -> Text:
-    """`title  ▁▂▃▆█  4.06 s ↑ thr > 2 s 0.28–4.20` in `width` columns: the title, the blocks, the
-    newest value with its trend and badges always; threshold, then min–max, when there is room."""
+         window: float | None = None, show_threshold: bool = True) -> Text:
+    """`title  ▁▂▃▆█  4.06s ↑ >2.00s NaN×2  280ms–4.20s` in `width` columns: the title, the blocks, the
+    newest value with its trend, the threshold as a number, gap notes and badges always; min–max
+    when there is room. (Split charts share one threshold, written once in their section header.)"""
     result = chart.result
     title = safe(chart.title, "bold", single_line=True)
     title.truncate(title_width - 1, overflow="ellipsis")
@@ -274,17 +275,17 @@ def line(chart: Chart, width: int, *, now: float, refresh: float, title_width: i
     lo, hi = scale(raster, chart.threshold)
     out.append_text(spark(raster, chart.threshold, chart.op, lo, hi))
     last = chart.series.last()
-    right = Text(f" {fmt(last[1] if last else None, chart.unit):>7} ", end="")
+    right = Text(f" {fmt(last[1] if last else None, chart.unit):>6} ", end="")
     right.append(trend(chart.series, window or (result.end - result.start)))
     right.append(" ")
+    if show_threshold and chart.threshold is not None:
+        right.append(f"{chart.op}{fmt(chart.threshold, chart.unit)} ", style=colour("sev-warning", "yellow"))
     note = gap_note(raster, chart)
     if note:
         right.append(f"{note} ", style="italic")
     right.append_text(badges(chart, now, refresh))
     values = [v for _, v in chart.series.finite()]
     optional = []
-    if chart.threshold is not None:
-        optional.append(Text(f" {threshold_text(chart)}", style=colour("sev-warning", "yellow"), end=""))
     if values:
         optional.append(Text(f" {fmt(min(values), chart.unit)}–{fmt(max(values), chart.unit)}", style="dim", end=""))
     if chart.extra:
