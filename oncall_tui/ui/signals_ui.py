@@ -104,6 +104,14 @@ class SignalsUI:
             panel.view = None
         self.alert_highlighted(alert)
 
+    def refresh_now(self) -> None:
+        """ctrl+r: ask Prometheus again for the highlighted alert now; the shown view stays until then."""
+        if self.service is not None:
+            self.service.querier.clear()
+            if self.alert is not None and self._panel() is not None:
+                self._cancel()
+                self._start()
+
     def cycle_window(self) -> str:
         service = self._service()
         if service is None:
