@@ -144,6 +144,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
     def action_refresh_now(self) -> None:
         for poller in self.pollers:
             poller.refresh_now()
+        self.signals.refresh_now()
         self.notify("Refreshing…", timeout=1.5)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
