@@ -221,3 +221,14 @@ async def test_a_hanging_prometheus_leaves_the_old_data_dimmed_and_says_since_wh
                                                   for s in signal.spans)
 
             await wait_for(pilot, dimmed, timeout=30, what="the old values dimmed (older than 2× refresh)")
+
+
+async def test_ctrl_r_asks_prometheus_again_at_once():
+    with fake_prometheus("fraud") as fake:
+        app = MlcallApp(settings(fake.url, refresh=60.0))
+        async with app.run_test(size=SIZE) as pilot:
+            await shown(pilot, app, "crossed")
+            asked = len(fake.queries())
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: len(fake.queries()) >= asked + 7, what="the view asked again")
+            await shown(pilot, app, "crossed")
