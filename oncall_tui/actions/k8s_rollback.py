@@ -33,6 +33,7 @@ from ..models import (
     freeze,
     thaw,
 )
+from ..safe_text import sanitize
 from ..sources.cluster import CONFLICT, NOT_FOUND, UNCERTAIN_KINDS, ClusterError, ClusterSource
 from ..sources.kube_decode import HASH_LABEL, REVISION
 from .audit import AuditError, AuditLog
@@ -197,7 +198,8 @@ def _current_template(source: ClusterSource, plan: DeploymentRollbackPlan) -> An
 
 # -- execute -----------------------------------------------------------------------------------------
 def change_cause(plan: DeploymentRollbackPlan, reason: str, audit_id: str, actor: str) -> str:
-    text = f"mlcall-tui rollback to revision {plan.target_revision} by {actor}: {reason.strip()} (audit {audit_id})"
+    why = sanitize(reason.strip(), single_line=True, max_len=600)
+    text = f"mlcall-tui rollback to revision {plan.target_revision} by {actor}: {why} (audit {audit_id})"
     return text[:1000]
 
 

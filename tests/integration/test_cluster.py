@@ -126,11 +126,13 @@ async def confirm(pilot, screen, name: str, *, fresh: bool = True) -> None:
     assert go.disabled
     if fresh:
         assert screen.app.focused.id == "dr-cancel"  # opens with Cancel focused, nothing armed
-    await pilot.click("#dr-confirm")
+    await pilot.pause()  # the dialog's layout settles once the plan is in
+    screen.query_one("#dr-confirm").focus()
     await pilot.press(*name[:-1])
     assert go.disabled  # a partial name does not arm it
     await pilot.press(name[-1])
     await wait_for(pilot, lambda: not go.disabled, what="Roll back armed by the typed name")
+    await pilot.pause()
     await pilot.click("#dr-go")
 
 
@@ -266,6 +268,7 @@ async def test_rollback_patches_the_template_to_the_previous_replica_set_with_th
         assert intent["planned"] == {"revision": 1, "replicaSet": f"{name}-aaa111"}
         assert result["phase"] == "result" and result["result"] == "ok" and result["id"] == audit_id
         assert result["after"]["resourceVersion"] == after["metadata"]["resourceVersion"]
+        assert TOKEN not in (tmp_path / "audit.jsonl").read_text()
 
         # the rollout watch: a progress bar fed as the (test-played) controller moves
         bar = screen.query_one("#dr-progress", ProgressBar)
@@ -275,6 +278,7 @@ async def test_rollback_patches_the_template_to_the_previous_replica_set_with_th
                        what="rollout progress")
         assert bar.total == 3 and bar.progress == 1
         # it goes on in the background once the dialog is closed; the panel shows it
+        await pilot.pause()
         await pilot.click("#dr-cancel")
         assert app.screen is app.alerts_screen
         kube.set_status(NS, name, observedGeneration=8, replicas=3, updatedReplicas=3, readyReplicas=3,
@@ -326,6 +330,7 @@ async def test_a_409_is_shown_the_plan_re_read_and_nothing_recorded_as_ok(bare_a
         rollout = await wait_for(pilot, lambda: "✖" in text_of(screen, "#dr-rollout") and text_of(screen, "#dr-rollout"),
                                  what="the progress deadline reported")
         assert "exceeded its progress deadline" in rollout and "has timed out progressing" in rollout
+        await pilot.pause()
         await pilot.click("#dr-cancel")
         text = await wait_for(pilot, lambda: "✖ ProgressDeadlineExceeded" in panel_text(app) and panel_text(app),
                               what="the failed rollout in the panel")

@@ -131,7 +131,8 @@ async def test_a_dry_run_refused_by_admission_is_shown_and_nothing_can_be_applie
         screen = await open_deployment_rollback(app, pilot)
         plan = text_of(screen, "#dr-plan")
         assert "✖ dry run: refused by the API server" in plan and "image is not signed" in plan
-        await pilot.click("#dr-confirm")
+        await pilot.pause()
+        screen.query_one("#dr-confirm").focus()
         await pilot.press(*name)
         await pilot.pause()
         assert screen.query_one("#dr-go", Button).disabled
