@@ -196,6 +196,7 @@ class ModelVersion:
     tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     metrics: Mapping[str, float] = field(default_factory=lambda: EMPTY)  # the source run's latest metrics
     trained_at: datetime | None = None  # the source run's end (else start)
+    run_error: str = ""  # why the source run could not be read (its metrics and training time are unknown)
 
     @property
     def number(self) -> int:

@@ -68,12 +68,14 @@ def security_warnings(environ: dict[str, str] | None = None) -> list[str]:
 
 
 _env_lock = threading.Lock()
+_owned: set[str] = set()  # variables this module set (the user's own are never changed)
 
 
 def configure_mlflow_env(timeout: float, environ: dict[str, str] | None = None) -> dict[str, str]:
     """Short timeouts and no retries for MLflow's HTTP client, unless the user set them; no telemetry.
 
-    Must run before the first MlflowClient request. Returns what was set (for tests and `check`).
+    MLflow reads them at each request; the latest source's timeout wins (one registry per app). Returns
+    what was set.
     """
     environ = os.environ if environ is None else environ
     wanted = {
@@ -85,9 +87,11 @@ def configure_mlflow_env(timeout: float, environ: dict[str, str] | None = None) 
     done = {}
     with _env_lock:
         for name, value in wanted.items():
-            if name not in environ:
+            if name not in environ or (environ is os.environ and name in _owned):
                 environ[name] = value
                 done[name] = value
+                if environ is os.environ:
+                    _owned.add(name)
     return done
 
 
@@ -216,11 +220,13 @@ class RegistrySource:
         """The version with its source run's metrics and training time (unchanged if the run is gone)."""
         if not version.run_id:
             return version
+        from dataclasses import replace
+
         try:
             run = self.client().get_run(version.run_id)
-        except Exception:  # a deleted run or a run in another store: the version is still useful
-            return version
-        from dataclasses import replace
+        except Exception as exc:  # a deleted run, a run in another store, a slow server: still useful
+            error = classify(exc, f"run {version.run_id[:8]}", self.display_uri)
+            return replace(version, run_error=error.kind)
 
         info = run.info
         trained = _ms(getattr(info, "end_time", None)) or _ms(getattr(info, "start_time", None))

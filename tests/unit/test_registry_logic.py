@@ -120,6 +120,20 @@ def test_client_timeouts_are_ours_unless_the_user_set_them():
     assert configure_mlflow_env(2.5, {})["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "3"
 
 
+def test_the_latest_timeout_wins_for_what_we_set_never_for_what_the_user_set(monkeypatch):
+    import oncall_tui.sources.registry as registry
+
+    monkeypatch.setattr(registry, "_owned", set())
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "7")  # the user's
+    configure_mlflow_env(2.0)
+    configure_mlflow_env(9.5)
+    import os
+
+    assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "10"
+    assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "7"
+
+
 def serving(**tags) -> ModelServing:
     current = ModelVersion("fraud", "3", "READY", ("champion",), NOW - timedelta(days=3), "abcdef1234567890",
                            tags=MappingProxyType(dict(tags)),
@@ -136,6 +150,13 @@ def test_panel_text():
     assert "run abcdef123456" in text and "val_accuracy 0.9412 · loss 0.2 · zeta 1" in text
     assert "previous v2" in text and "staleness 12 d" in text and "R roll back to v2" in text
     assert "roll back" not in describe_serving(serving(), NOW, can_roll_back=False).plain
+    from dataclasses import replace
+
+    unknown = serving()
+    unknown = replace(unknown, serving=replace(unknown.serving, metrics=MappingProxyType({}), trained_at=None,
+                                               run_error="timeout"))
+    text = describe_serving(unknown, NOW).plain
+    assert "source run unavailable (timeout): no metrics" in text and "staleness 3.0 d (since registration)" in text
 
 
 def test_key_metrics_prefer_validation_metrics():

@@ -72,6 +72,8 @@ def _version_lines(label: str, version: ModelVersion, now: datetime, style: str 
         text.append("  ")
         text.append_text(metrics_line(version.metrics))
         text.append("\n")
+    elif version.run_error:
+        text.append_text(safe(f"  source run unavailable ({version.run_error}): no metrics\n", "dim"))
     return text
 
 
@@ -101,7 +103,7 @@ def describe_serving(serving: ModelServing, now: datetime | None = None, *, can_
         text.append("previous: none ", style="bold")
         text.append_text(safe(f"({serving.previous_why})" if serving.previous_why else "", "dim", single_line=True))
         text.append("\n")
-    stale = days_since(current.trained_at or current.created_at, now)
+    stale = days_since(current.trained_at or current.created_at, now)  # registration when the run is unknown
     basis = "training" if current.trained_at else "registration"
     text.append(f"staleness {_days(stale)}", style="bold")
     text.append(f" (since {basis})\n", style="dim")
