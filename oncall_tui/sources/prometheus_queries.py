@@ -87,6 +87,7 @@ class RangeQuerier:
         self._rules_task: asyncio.Task | None = None
         self.hits = 0
         self.misses = 0
+        self.insecure = False  # TLS verification switched off by configuration (shown in red)
 
     async def aclose(self) -> None:
         await self._client.aclose()

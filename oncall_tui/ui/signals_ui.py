@@ -33,6 +33,7 @@ class SignalsUI:
         self.app = app
         self.service = service
         self.error = ""  # a configuration error, shown in the panel
+        self.banner = ""  # red, above the panel: TLS verification is off
         self.alert: Alert | None = None
         self._made = service is not None
         self._timer = None
@@ -52,6 +53,8 @@ class SignalsUI:
             if settings.prometheus_url:
                 try:
                     self.service = make_service(settings)
+                    if self.service.querier.insecure:
+                        self.banner = " TLS verification towards Prometheus is OFF (insecure_skip_verify) "
                 except (ConfigError, OSError) as exc:
                     self.error = f"configuration: {exc}"
         return self.service
@@ -63,6 +66,7 @@ class SignalsUI:
             return None
         panel = found.first()
         panel.refresh_interval = self.refresh
+        panel.banner = self.banner
         return panel
 
     async def aclose(self) -> None:
@@ -191,4 +195,5 @@ def make_service(settings) -> SignalService:
     http = for_settings(settings)
     querier = RangeQuerier(settings.prometheus_url, timeout=settings.timeout, ttl=settings.refresh,
                            client=http.client(settings.timeout))
+    querier.insecure = http.insecure_skip_verify
     return SignalService(querier, health_queries.load(settings), model_label=settings.model_label)

@@ -232,3 +232,15 @@ async def test_ctrl_r_asks_prometheus_again_at_once():
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: len(fake.queries()) >= asked + 7, what="the view asked again")
             await shown(pilot, app, "crossed")
+
+
+async def test_tls_verification_switched_off_is_said_in_red(tmp_path: Path):
+    from oncall_tui.config import load
+
+    config = tmp_path / "config.toml"
+    with fake_prometheus("fraud") as fake:
+        config.write_text(f'[prometheus]\nurl = "{fake.url}"\ntls_config = {{ insecure_skip_verify = true }}\n')
+        app = MlcallApp(load({"config": str(config), "refresh": 5.0, "timeout": 1.0}, env={}))
+        async with app.run_test(size=SIZE) as pilot:
+            text = await shown(pilot, app, "crossed")
+            assert text.splitlines()[0].strip() == "TLS verification towards Prometheus is OFF (insecure_skip_verify)"

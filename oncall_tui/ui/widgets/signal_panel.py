@@ -113,6 +113,7 @@ class SignalPanel(Static):
         self.refresh_interval = refresh
         self.clock = clock
         self.view: SignalView | None = None
+        self.banner = ""  # program text only
         self._stale = False
 
     def spark_columns(self) -> int:
@@ -129,18 +130,29 @@ class SignalPanel(Static):
         text = Text(f"Signal · last {window_label(window)}\n", style="bold", end="")
         text.append_text(safe(alert_name, single_line=True, max_len=120))
         text.append(" · loading…", style="dim")
-        self.update(text)
+        self.update(self._with_banner(text))
 
     def show_message(self, message: Text) -> None:
         self.view = None
-        self.update(message)
+        self.update(self._with_banner(message))
+
+    def _with_banner(self, text: Text) -> Text:
+        """A red line first when TLS verification towards Prometheus is off (DESIGN §7)."""
+        if not self.banner:
+            return text
+        out = Text(self.banner, style=f"bold reverse {colour('error', 'red')}", end="")
+        out.append("\n")
+        out.append_text(text)
+        out.no_wrap, out.overflow = text.no_wrap, text.overflow
+        return out
 
     def redraw(self) -> None:
         if self.view is None:
             return
         now = self.clock()
         self._stale = self._any_stale(now)
-        self.update(render_view(self.view, self.content_size.width or 60, now=now, refresh=self.refresh_interval))
+        width = self.content_size.width or 60
+        self.update(self._with_banner(render_view(self.view, width, now=now, refresh=self.refresh_interval)))
 
     def _any_stale(self, now: float) -> bool:
         return any(badges(c, now, self.refresh_interval).plain.strip() for c in (self.view.charts if self.view else ()))
