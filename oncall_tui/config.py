@@ -9,10 +9,11 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+
+import tomllib
 
 
 class ConfigError(Exception):

@@ -19,8 +19,8 @@ from ..safe_text import safe
 if TYPE_CHECKING:
     from ..sources.alertmanager import AlertmanagerSource
     from ..sources.prometheus import PrometheusSource
-from .ergonomics import ErgonomicApp
 from .cluster_ui import ClusterUI
+from .ergonomics import ErgonomicApp
 from .registry_ui import RegistryUI
 from .runbooks_ui import RunbooksUI
 from .screens.alerts import AlertsScreen
@@ -75,9 +75,8 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
 
             self.alertmanager = AlertmanagerSource(self.settings.alertmanager_urls, timeout=timeout)
         if self.prometheus is None and self.settings.prometheus_url:
-            from ..sources.prometheus import PrometheusSource
-
             from ..sources.http_config import prometheus_client
+            from ..sources.prometheus import PrometheusSource
 
             self.prometheus = PrometheusSource(self.settings.prometheus_url, timeout=timeout,
                                                client=prometheus_client(self.settings, timeout))

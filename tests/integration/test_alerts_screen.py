@@ -10,7 +10,7 @@ import pytest
 from oncall_tui.config import Settings
 from oncall_tui.stack import LocalStack
 from oncall_tui.ui.app import MlcallApp
-from tests.support.ui import (FakeServer, detail_text, post_alerts, status_text, table_rows, wait_for)
+from tests.support.ui import FakeServer, detail_text, post_alerts, status_text, table_rows, wait_for
 
 pytestmark = pytest.mark.integration
 SIZE = (120, 40)

@@ -104,8 +104,8 @@ class AlertTable(DataTable):
         new_keys = [k for k, _ in rows]
         if old_keys == new_keys:
             column_keys = [c[0] for c in COLUMNS]
-            for (key, cells), (_, old_cells) in zip(rows, self._rows):
-                for col, new, old in zip(column_keys, cells, old_cells):
+            for (key, cells), (_, old_cells) in zip(rows, self._rows, strict=True):
+                for col, new, old in zip(column_keys, cells, old_cells, strict=True):
                     if new != old:
                         self.update_cell(key, col, new)
             self._rows = rows
