@@ -9,11 +9,10 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
-
-import tomllib
 
 
 class ConfigError(Exception):

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
 import tomli_w
-import tomllib
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 

@@ -4,8 +4,9 @@ dialog, small terminals, vim keys, and `y`. No network: the alerts come through 
 
 from __future__ import annotations
 
-import pytest
 import tomllib
+
+import pytest
 from rich.text import Text
 
 from oncall_tui import config
