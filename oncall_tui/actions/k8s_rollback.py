@@ -188,7 +188,10 @@ def dry_run(source: ClusterSource, plan: DeploymentRollbackPlan, current_templat
         if exc.kind == CONFLICT:
             return replace(plan, dry_run="the Deployment changed since the plan (409 Conflict): re-read the plan")
         return replace(plan, dry_run=f"refused by the API server: {exc}")
-    before = current_template if current_template is not None else _current_template(source, plan)
+    try:
+        before = current_template if current_template is not None else _current_template(source, plan)
+    except ClusterError:
+        return replace(plan, dry_run="ok")  # accepted; the plan's own diff stays
     return replace(plan, changes=diff_templates(before, result.template), dry_run="ok")
 
 

@@ -96,7 +96,11 @@ class BothRollbackScreen(ModalScreen[bool]):
         return plan if plan.dry_run == "ok" else f"deployment: dry run refused: {plan.dry_run}"
 
     async def _prepare(self) -> None:
-        registry, deployment = await asyncio.gather(self._registry_plan(), self._deployment_plan())
+        try:
+            registry, deployment = await asyncio.gather(self._registry_plan(), self._deployment_plan())
+        except Exception as exc:  # a bug or an odd answer: say so, offer nothing
+            self._status(safe(f"✖ could not plan: {type(exc).__name__}: {exc}", "bold red", max_len=500))
+            return
         text = Text("Step 1 · registry alias\n", style="bold underline", end="")
         if isinstance(registry, RegistryRollbackPlan):
             self.registry_plan = registry
@@ -143,6 +147,13 @@ class BothRollbackScreen(ModalScreen[bool]):
             self.run_worker(self._execute, group="dr-run", exclusive=True, exit_on_error=False)
 
     async def _execute(self) -> None:
+        try:
+            await self._steps()
+        except Exception as exc:  # a bug: never leave the dialog locked, never claim an outcome
+            self._finish(safe(f"✖ {type(exc).__name__}: {exc}: the outcome is unknown; check the registry, the "
+                              "Deployment and the audit log", "bold red", max_len=600), ok=False)
+
+    async def _steps(self) -> None:
         assert self.registry_plan is not None and self.deployment_plan is not None
         reason = self.query_one("#dr-reason", Input).value
         audit = self.cluster.app.audit

@@ -171,6 +171,14 @@ class DeploymentRollbackScreen(ModalScreen[DeploymentRollbackResult | None]):
         self.query_one("#dr-status", Static).update(text)
 
     async def _prepare(self, to_revision: int, note: Text | None = None) -> None:
+        try:
+            await self._plan(to_revision, note)
+        except Exception as exc:  # a bug or an odd answer: say so, offer nothing
+            self.plan = None
+            self._update_go()
+            self._status(safe(f"✖ could not plan the rollback: {type(exc).__name__}: {exc}", "bold red", max_len=500))
+
+    async def _plan(self, to_revision: int, note: Text | None = None) -> None:
         """Permissions → plan (pinned target) → dry run; the go button only when all three are fine."""
         source = self.cluster.source
         self.plan = None
@@ -247,8 +255,12 @@ class DeploymentRollbackScreen(ModalScreen[DeploymentRollbackResult | None]):
     async def _execute(self) -> None:
         assert self.plan is not None and self.cluster.source is not None
         reason = self.query_one("#dr-reason", Input).value
-        result = await asyncio.to_thread(kr.execute_rollback, self.cluster.source, self.cluster.app.audit,
-                                         self.plan, reason)
+        try:
+            result = await asyncio.to_thread(kr.execute_rollback, self.cluster.source, self.cluster.app.audit,
+                                             self.plan, reason)
+        except Exception as exc:  # a bug: never leave the dialog locked, never claim an outcome
+            result = DeploymentRollbackResult(False, "unknown", f"{type(exc).__name__}: {exc}: the outcome is "
+                                              "unknown; check the Deployment and the audit log")
         self.result, self.busy = result, False
         message = safe(("✔ " if result.ok else "✖ ") + result.message +
                        (" [outcome unknown]" if result.outcome == "unknown" else ""),
