@@ -70,7 +70,7 @@ async def measure(prometheus_url: str, rounds: int) -> dict[str, list[float]]:
 def row(name: str, values: list[float]) -> str:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-    return f"{name:<44} {len(values):>4} {statistics.median(values):>9.1f} {p95:>9.1f} {max(values):>9.1f}"
+    return f"{name:<50} {len(values):>4} {statistics.median(values):>9.1f} {p95:>9.1f} {max(values):>9.1f}"
 
 
 def main() -> int:
@@ -82,7 +82,7 @@ def main() -> int:
         stack.wait_for_alert("TrainingJobFailed", source="prometheus", timeout=120)
         results = asyncio.run(measure(stack.prometheus_url, args.rounds))
     print("\nkeystroke → highlighted alert's signal + health panels drawn (ms, headless Pilot, 160×40)")
-    print(f"{'case':<44} {'n':>4} {'median':>9} {'p95':>9} {'max':>9}")
+    print(f"{'case':<50} {'n':>4} {'median':>9} {'p95':>9} {'max':>9}")
     print(row("cache miss (debounce 120 ms + 7 range queries)", results["miss"]))
     print(row("cache hit (drawn from the cache)", results["hit"]))
     print(row("  Pilot baseline: key press handled, screen idle", results["moved"]))
