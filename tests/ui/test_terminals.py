@@ -3,19 +3,13 @@ screen set), and NO_COLOR. Reads every byte the app writes; SVG snapshots cannot
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import select
-import signal
-import struct
 import sys
-import termios
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.pty import drive
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("ModelInferenceLatenessHigh", "TrainingJobFailed", "DataDriftDetected", "ModelRegistryPushFailed")
@@ -24,43 +18,11 @@ SGR = re.compile(rb"\x1b\[([0-9;]*)m")
 
 def run_app(tmp_path: Path, env: dict[str, str], timeout: float = 90.0) -> bytes:
     """Start the app on the fixed alerts in an 80×24 pty; return its output once every name is on screen."""
-    child_env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "COLORTERM", "TERM"}}
-    child_env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
-                     COLUMNS="80", LINES="24", **env)
     argv = [sys.executable, "-m", "tests.support.fixed_alerts", "--theme", "dark"]
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.chdir(ROOT)
-        os.execve(argv[0], argv, child_env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    output = b""
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not all(n.encode() in output for n in NAMES):
-            if select.select([fd], [], [], 0.5)[0]:
-                try:
-                    output += os.read(fd, 65536)
-                except OSError:
-                    break
-        os.write(fd, b"q")
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            if select.select([fd], [], [], 0.5)[0]:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                output += chunk
-    finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
-        os.close(fd)
-    return output
+    every_name = lambda out: all(n.encode() in out for n in NAMES)  # noqa: E731
+    return drive(argv, [(every_name, b"q")], size=(80, 24), cwd=ROOT, timeout=timeout,
+                 drop_env=("NO_COLOR", "COLORTERM", "TERM"),
+                 env={"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state"), **env})
 
 
 def colours(output: bytes) -> list[tuple]:
