@@ -51,6 +51,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.cluster = ClusterUI(self)  # deployment panel, diagnose (d), deployment rollback, rollout watches
         self.runbooks = RunbooksUI(self, self.audit)  # `r`: the alert's runbook, runnable steps
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
+        self.setup_theme()
 
     def _title(self) -> Text:
         title = Text("mlcall-tui", style="bold", end="")
@@ -82,7 +83,11 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
                                                client=prometheus_client(self.settings, timeout))
 
     def on_alerts_screen_ready(self) -> None:
-        """Start one poll loop per configured source, once the screen they feed exists."""
+        # httpx and its TLS context cost ~0.3 s: paint the first frame before paying for them
+        self.call_after_refresh(self._start_polling)
+
+    def _start_polling(self) -> None:
+        """Start one poll loop per configured source, once the screen they feed is on screen."""
         self._make_sources()
         bar = self.alerts_screen.query_one("#sources")
         interval = self.settings.refresh

@@ -34,18 +34,22 @@ class ErgonomicApp(App):
 
     _ergonomics_ready = False
 
-    def setup_ergonomics(self) -> None:
-        """Themes (with the remembered choice), user keymap, danger profile, layout classes."""
-        settings = self.settings
+    def setup_theme(self) -> None:
+        """Register the themes and choose one before the first frame (a later switch restyles everything)."""
         loaded, errors = themes.load_all()
         for theme in loaded:
             self.register_theme(theme)
-        name, error = themes.choose(settings.theme, self.available_themes, themes.remembered_theme())
+        name, error = themes.choose(self.settings.theme, self.available_themes, themes.remembered_theme())
         if name not in self.available_themes:  # the bundled files are missing: still start
             name = "textual-dark"
         self.theme = name
         self._theme_in_use = name
-        for message in ([error] if error else []) + errors:
+        self._theme_errors = ([error] if error else []) + errors
+
+    def setup_ergonomics(self) -> None:
+        """User keymap, danger profile, layout classes, and any theme error, once mounted."""
+        settings = self.settings
+        for message in getattr(self, "_theme_errors", ()):
             self.notify(message, title="Theme", severity="error", timeout=15, markup=False)
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
         keymap = config.keymap(settings)
