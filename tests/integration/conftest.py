@@ -6,12 +6,15 @@ from __future__ import annotations
 import pytest
 
 from oncall_tui.stack import LocalStack
+from oncall_tui.stack.processes import wait_until
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     """A started ``LocalStack(fast=True)`` with the ``default`` scenario applied; stopped at the end.
 
+    Yielded once Prometheus holds three scrapes of every model, so `rate()` answers (it needs two samples
+    in its window; `start()` returns after the first) whichever test happens to use the stack first.
     Alerts need ~10–30 s after start-up to fire: poll with ``stack.wait_for_alert`` (never sleep).
     The work dir (configs and server logs) is kept under pytest's basetemp for post-mortems.
     """
@@ -19,6 +22,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     try:
         local.start()
         local.apply_scenario("default")
+        models = len(local.model_service.models)
+        wait_until(lambda: len(local.query("count_over_time(model_requests_total[5m]) >= 3")) == models,
+                   timeout=60, what="three scrapes of every model (rate() needs two samples)")
         yield local
     finally:
         local.stop()
