@@ -28,6 +28,9 @@ from .signals_ui import SignalsUI
 from .silencing import Silencing
 
 
+AGE_EVERY = 10  # seconds between rewrites of the age column (the status bar's ages move every second)
+
+
 class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small terminals
     CSS_PATH = "app.tcss"
     TITLE = "mlcall-tui"
@@ -43,6 +46,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.prom_alerts: tuple[Alert, ...] = ()
         self.am_ok = False
         self._received: dict[str, list[Alert]] = {}
+        self._ticks = 0
         self.pollers: list[Poller] = []
         self.audit = AuditLog(settings.audit_path, settings.author)  # the one audit log of this session
         self.silencing = Silencing(self, self.audit)
@@ -142,7 +146,9 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         if not self.alerts_screen.query("#sources"):
             return  # shutting down (e.g. quit with another screen on top): the widgets are gone
         self.alerts_screen.query_one("#sources").redraw()
-        self.alerts_screen.table.refresh_ages()
+        self._ticks += 1
+        if self._ticks % AGE_EVERY == 0:  # any changed cell re-renders the whole visible table
+            self.alerts_screen.table.refresh_ages()
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_refresh_now(self) -> None:

@@ -95,6 +95,8 @@ class AlertTable(DataTable):
 
     def show(self, groups: list[AlertGroup]) -> None:
         """Replace the groups shown, touching only the cells that changed."""
+        if groups == self.groups and self._rows:  # e.g. a filter keystroke that keeps every row
+            return
         self.groups = groups
         self.refresh_rows()
 

@@ -64,4 +64,4 @@ class SourceBar(Static):
         if self.note.plain:
             line.append("  │  ", style="dim")
             line.append_text(self.note)
-        self.update(line)
+        self.update(line, layout=False)  # one row whatever it says: no relayout of the screen
