@@ -27,7 +27,6 @@ from .screens.alerts import AlertsScreen
 from .signals_ui import SignalsUI
 from .silencing import Silencing
 
-
 AGE_EVERY = 10  # seconds between rewrites of the age column (the status bar's ages move every second)
 
 
