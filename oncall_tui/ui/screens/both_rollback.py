@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from ...actions import k8s_rollback as kr
@@ -21,15 +19,17 @@ from ...actions.rollback import PlanError, execute_registry_rollback, plan_regis
 from ...models import Alert, DeploymentRollbackPlan, RegistryRollbackPlan
 from ...safe_text import safe, sanitize
 from .deployment_rollback import DIALOG_CSS, RolloutProgress, plan_text
+from .typed_confirm import TypedConfirmDialog
 
 if TYPE_CHECKING:
     from ..cluster_ui import ClusterUI
 
 
-class BothRollbackScreen(ModalScreen[bool]):
+class BothRollbackScreen(TypedConfirmDialog[bool]):
     DEFAULT_CSS = DIALOG_CSS.format(name="BothRollbackScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-    AUTO_FOCUS = "#dr-cancel"
+    PREFIX = "dr"
+    RUNNING = "Step 1: moving the registry alias…"
+    RUN_GROUP = "dr-run"
 
     def __init__(self, cluster: ClusterUI, alert: Alert | None, *, reason: str = "") -> None:
         super().__init__()
@@ -71,9 +71,6 @@ class BothRollbackScreen(ModalScreen[bool]):
 
     def on_unmount(self) -> None:
         self.progress.stop()
-
-    def _status(self, text: Text) -> None:
-        self.query_one("#dr-status", Static).update(text)
 
     async def _registry_plan(self) -> RegistryRollbackPlan | str:
         try:
@@ -126,25 +123,6 @@ class BothRollbackScreen(ModalScreen[bool]):
         reason = self.query_one("#dr-reason", Input).value.strip()
         return bool(self.registry_plan and self.deployment_plan and typed == self.model and reason
                     and not self.busy and not self.done)
-
-    def _update_go(self) -> None:
-        self.query_one("#dr-go", Button).disabled = not self._confirmed()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self._update_go()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "dr-cancel":
-            self.action_cancel()
-        elif event.button.id == "dr-go" and self._confirmed():
-            self.busy = True
-            self._update_go()
-            self._status(Text("Step 1: moving the registry alias…", style="bold"))
-            self.run_worker(self._execute, group="dr-run", exclusive=True, exit_on_error=False)
 
     async def _execute(self) -> None:
         try:

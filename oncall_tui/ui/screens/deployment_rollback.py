@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Static
@@ -29,6 +28,7 @@ from ...models import Alert, DeploymentRollbackPlan, DeploymentRollbackResult, R
 from ...safe_text import safe, sanitize
 from ..cells import age
 from .rollback import RollbackKind, register_rollback_kind
+from .typed_confirm import TypedConfirmDialog
 
 if TYPE_CHECKING:
     from ..cluster_ui import ClusterUI
@@ -124,10 +124,11 @@ class RolloutProgress:
             self.cluster.listeners.remove(self.update)
 
 
-class DeploymentRollbackScreen(ModalScreen[DeploymentRollbackResult | None]):
+class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="DeploymentRollbackScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-    AUTO_FOCUS = "#dr-cancel"
+    PREFIX = "dr"
+    RUNNING = "Rolling back: audit intent → patch (resourceVersion precondition) → read back…"
+    RUN_GROUP = "dr-run"
 
     def __init__(self, cluster: ClusterUI, key: tuple[str, str], *, reason: str = "") -> None:
         super().__init__()
@@ -166,9 +167,6 @@ class DeploymentRollbackScreen(ModalScreen[DeploymentRollbackResult | None]):
 
     def on_unmount(self) -> None:
         self.progress.stop()  # the watch itself goes on in the background
-
-    def _status(self, text: Text) -> None:
-        self.query_one("#dr-status", Static).update(text)
 
     async def _prepare(self, to_revision: int, note: Text | None = None) -> None:
         try:
@@ -231,26 +229,6 @@ class DeploymentRollbackScreen(ModalScreen[DeploymentRollbackResult | None]):
         reason = self.query_one("#dr-reason", Input).value.strip()
         return bool(self.plan and self.plan.dry_run == "ok" and typed == self.key[1] and reason and not self.busy
                     and (self.result is None or not self.result.ok))
-
-    def _update_go(self) -> None:
-        self.query_one("#dr-go", Button).disabled = not self._confirmed()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self._update_go()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()  # enter never rolls back by accident: the button must be pressed
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "dr-cancel":
-            self.action_cancel()
-        elif event.button.id == "dr-go" and self._confirmed():
-            self.busy = True
-            self._update_go()
-            self._status(Text("Rolling back: audit intent → patch (resourceVersion precondition) → read back…",
-                              style="bold"))
-            self.run_worker(self._execute, group="dr-run", exclusive=True, exit_on_error=False)
 
     async def _execute(self) -> None:
         assert self.plan is not None and self.cluster.source is not None

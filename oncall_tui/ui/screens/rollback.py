@@ -23,6 +23,7 @@ from ...actions.rollback import PlanError, execute_registry_rollback, plan_regis
 from ...models import Alert, ModelVersion, RegistryRollbackPlan, RegistryRollbackResult
 from ...safe_text import safe, sanitize
 from ..widgets.model_panel import metrics_line
+from .typed_confirm import TypedConfirmDialog
 
 if TYPE_CHECKING:
     from ..registry_ui import RegistryUI
@@ -116,7 +117,7 @@ def _option(version: ModelVersion, plan: RegistryRollbackPlan) -> Text:
     return text
 
 
-class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
+class RegistryRollbackScreen(TypedConfirmDialog[RegistryRollbackResult | None]):
     """Plan (current → target, selectable), confirm by typing the model name, then execute."""
 
     DEFAULT_CSS = """
@@ -132,8 +133,9 @@ class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
     RegistryRollbackScreen #rb-buttons { height: auto; align-horizontal: right; }
     RegistryRollbackScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-    AUTO_FOCUS = "#rb-cancel"
+    PREFIX = "rb"
+    RUNNING = "Rolling back: audit intent → re-read alias → set → read back…"
+    RUN_GROUP = "rollback-run"
 
     def __init__(self, registry: RegistryUI, model: str, *, reason: str = "") -> None:
         super().__init__()
@@ -219,38 +221,16 @@ class RegistryRollbackScreen(ModalScreen[RegistryRollbackResult | None]):
         self.query_one("#rb-plan", Static).update(text)
         self._update_go()
 
-    def _status(self, text: Text) -> None:
-        self.query_one("#rb-status", Static).update(text)
-
     def _confirmed(self) -> bool:
         typed = self.query_one("#rb-confirm", Input).value.strip()
         reason = self.query_one("#rb-reason", Input).value.strip()
         return bool(self.plan and self.target and typed == self.model and reason and not self.busy
                     and self.result is None)
 
-    def _update_go(self) -> None:
-        self.query_one("#rb-go", Button).disabled = not self._confirmed()
-
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if self.result is None and not self.busy:
             self.target = event.option.id or ""
             self._show_plan()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self._update_go()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()  # enter never rolls back by accident: the button must be pressed
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "rb-cancel":
-            self.action_cancel()
-        elif event.button.id == "rb-go" and self._confirmed():
-            self.busy = True
-            self._update_go()
-            self._status(Text("Rolling back: audit intent → re-read alias → set → read back…", style="bold"))
-            self.run_worker(self._execute, group="rollback-run", exclusive=True, exit_on_error=False)
 
     async def _execute(self) -> None:
         assert self.plan is not None and self.registry.source is not None
