@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from .args import add_settings_flags, settings_from
 from .config import ConfigError, Settings
 from .models import BackendCheck
 from .safe_text import redact_url, sanitize
@@ -110,8 +111,6 @@ def format_check(check: BackendCheck) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from .cli import add_settings_flags, settings_from
-
     parser = argparse.ArgumentParser(prog="mlcall-tui check", description="Check every configured backend.")
     add_settings_flags(parser)
     try:
