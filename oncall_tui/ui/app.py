@@ -1,8 +1,14 @@
-"""The application: wires settings, sources, poll loops and screens together. Nothing else."""
+"""The application: wires settings, sources, poll loops, features and screens together. Nothing else.
+
+Each feature gets what it needs here (settings, the audit log, the sources); each screen gets its features
+in its constructor. The alerts screen's `AlertHighlighted` is handed to every feature that follows the
+highlighted alert (`highlight_listeners`): a new panel is a feature with a `panel` and `alert_highlighted`,
+added below, and no screen changes.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from rich.text import Text
 from textual.app import SystemCommand
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
 from .cluster_ui import ClusterUI
 from .ergonomics import ErgonomicApp
 from .registry_ui import RegistryUI
+from .rollback_ui import RollbackUI
 from .runbooks_ui import RunbooksUI
 from .screens.alerts import AlertsScreen
 from .signals_ui import SignalsUI
@@ -48,12 +55,24 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self._ticks = 0
         self.pollers: list[Poller] = []
         self.audit = AuditLog(settings.audit_path, settings.author)  # the one audit log of this session
-        self.silencing = Silencing(self, self.audit)
-        self.signals = SignalsUI(self)  # signal and model-health sparklines, zoom view
-        self.registry = RegistryUI(self)  # the model panel, models screen and registry rollback
-        self.cluster = ClusterUI(self)  # deployment panel, diagnose (d), deployment rollback, rollout watches
-        self.runbooks = RunbooksUI(self, self.audit)  # `r`: the alert's runbook, runnable steps
-        self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
+        # silences: the Alertmanager poll, the silence panel, form and screen
+        self.silencing = Silencing(self, settings, self.audit, source=lambda: self.alertmanager,
+                                   alerts=lambda: self.am_alerts, refresh=self._refresh_pollers)
+        self.signals = SignalsUI(self, settings)  # signal and model-health sparklines, zoom view
+        self.registry = RegistryUI(self, settings, self.audit)  # the model panel, models screen
+        # deployment panel, diagnose (d; with the signals' PromQL and the registry), rollout watches
+        self.cluster = ClusterUI(self, settings, self.audit, signals=self.signals, registry=self.registry)
+        self.rollback = RollbackUI(self, settings, self.registry, self.cluster)  # `R`: registry, deployment, both
+        self.runbooks = RunbooksUI(self, settings, self.audit)  # `r`: the alert's runbook, runnable steps
+        # the panels beside the alert's detail, in this order, and who follows the highlighted alert
+        panels = (self.signals.panel, self.silencing.panel, self.registry.panel, self.cluster.panel)
+        self.highlight_listeners: list[Callable[[Alert | None], None]] = [
+            self.silencing.alert_highlighted, self.signals.alert_highlighted, self.registry.alert_highlighted,
+            self.cluster.alert_highlighted]
+        self.alerts_screen = AlertsScreen(
+            title=self._title(), read_only=settings.read_only, panels=panels, silencing=self.silencing,
+            runbooks=self.runbooks, registry=self.registry, cluster=self.cluster, signals=self.signals,
+            rollback=self.rollback)
         self.setup_theme()
 
     def _title(self) -> Text:
@@ -84,6 +103,10 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
 
             self.prometheus = PrometheusSource(self.settings.prometheus_url, timeout=timeout,
                                                client=prometheus_client(self.settings, timeout))
+
+    def on_alerts_screen_alert_highlighted(self, event: AlertsScreen.AlertHighlighted) -> None:
+        for listener in self.highlight_listeners:
+            listener(event.alert)
 
     def on_alerts_screen_ready(self) -> None:
         # httpx and its TLS context cost ~0.3 s: paint the first frame before paying for them
@@ -150,9 +173,12 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
             self.alerts_screen.table.refresh_ages()
 
     # -- actions ---------------------------------------------------------------------------------------
-    def action_refresh_now(self) -> None:
+    def _refresh_pollers(self) -> None:
         for poller in self.pollers:
             poller.refresh_now()
+
+    def action_refresh_now(self) -> None:
+        self._refresh_pollers()
         self.signals.refresh_now()
         self.notify("Refreshing…", timeout=1.5)
 

@@ -1,6 +1,7 @@
 """The app's side of the Kubernetes cluster: feeds the deployment panel (reads run in worker threads),
 keeps the permission checks that decide whether a rollback is offered, runs rollout watches in the
-background, and opens the diagnose screen. Importing this module does not import `kubernetes`; with no
+background, and opens the diagnose screen. It owns the alerts screen's deployment panel; the app calls
+`alert_highlighted` as the highlight moves. Importing this module does not import `kubernetes`; with no
 cluster configured nothing of it is ever imported and the panel says so, quietly.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.worker import get_current_worker
 
+from ..config import Settings
 from ..models import AccessReview, Alert, DeploymentView, RolloutStatus
 from ..safe_text import sanitize
 from ..sources.cluster import ClusterError, ClusterSource, configuration_problem, target_of
@@ -21,15 +23,23 @@ from .widgets.deployment_panel import DeploymentPanel
 if TYPE_CHECKING:
     from textual.app import App
 
+    from ..actions.audit import AuditLog
+    from .registry_ui import RegistryUI
+    from .signals_ui import SignalsUI
+
 FRESH_FOR = 10.0  # seconds a panel answer is reused (pods change quickly during an incident)
 ERROR_FRESH_FOR = 10.0
 DEBOUNCE = 0.25
 
 
 class ClusterUI:
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.settings = app.settings
+    def __init__(self, host: App, settings: Settings, audit: AuditLog, *, signals: SignalsUI | None = None,
+                 registry: RegistryUI | None = None) -> None:
+        self.host = host  # runs workers and timers, shows notifications, pushes screens
+        self.settings = settings
+        self.audit = audit  # the rollback dialogs' audit log
+        self.signals, self.registry = signals, registry  # what diagnose (`d`) also reads: PromQL, the registry
+        self.panel = DeploymentPanel(id="deployment-panel")  # the alerts screen's deployment panel
         self.problem = configuration_problem(self.settings)  # "" when a cluster is configured
         self.source: ClusterSource | None = None if self.problem else ClusterSource(self.settings)
         self.wanted: tuple[str, str] = ("", "")
@@ -49,9 +59,7 @@ class ClusterUI:
         return target_of(self.settings, alert)
 
     def _panel(self) -> DeploymentPanel | None:
-        screen = getattr(self.app, "alerts_screen", None)
-        found = screen.query(DeploymentPanel) if screen is not None else None
-        return found.first() if found else None
+        return self.panel if self.panel.is_mounted else None
 
     # -- the panel ----------------------------------------------------------------------------------------
     def alert_highlighted(self, alert: Alert | None) -> None:
@@ -61,7 +69,7 @@ class ClusterUI:
             return
         key = self.target(alert)
         if self.source is not None and self._interval is None:
-            self._interval = self.app.set_interval(max(FRESH_FOR, self.settings.refresh), self._refresh_wanted)
+            self._interval = self.host.set_interval(max(FRESH_FOR, self.settings.refresh), self._refresh_wanted)
         if self.source is None:
             self.wanted = key
             panel.show_message(f"not configured: {self.problem}", quiet=True)
@@ -81,7 +89,7 @@ class ClusterUI:
                 panel.show_message("loading…", "/".join(key))
             if self._timer is not None:
                 self._timer.stop()
-            self._timer = self.app.set_timer(DEBOUNCE, self._fetch_wanted)
+            self._timer = self.host.set_timer(DEBOUNCE, self._fetch_wanted)
         elif cached is not None and time.monotonic() - cached[0] > (
                 FRESH_FOR if isinstance(cached[1], DeploymentView) else ERROR_FRESH_FOR):
             self.fetch(key)
@@ -100,7 +108,7 @@ class ClusterUI:
         if self.source is None or key in self.inflight:
             return
         self.inflight.add(key)
-        self.app.run_worker(partial(self._load, key), name=f"cluster {key[0]}/{key[1]}", group="cluster", exit_on_error=False)
+        self.host.run_worker(partial(self._load, key), name=f"cluster {key[0]}/{key[1]}", group="cluster", exit_on_error=False)
 
     async def _load(self, key: tuple[str, str]) -> None:
         assert self.source is not None
@@ -140,7 +148,7 @@ class ClusterUI:
         if self.source is None or key in self.checking or self.source.cached_access(*key) is not None:
             return
         self.checking.add(key)
-        self.app.run_worker(partial(self._check, key), group="cluster-access", exit_on_error=False)
+        self.host.run_worker(partial(self._check, key), group="cluster-access", exit_on_error=False)
 
     async def _check(self, key: tuple[str, str]) -> None:
         from ..actions.k8s_rollback import access
@@ -187,7 +195,7 @@ class ClusterUI:
         if self.source is None:
             return
         self.rollouts[key] = RolloutStatus(0, 0, 0, 0, False, message="waiting for the first status")
-        self.app.run_worker(partial(self._watch, key), name=f"rollout {key[0]}/{key[1]}", group="rollout",
+        self.host.run_worker(partial(self._watch, key), name=f"rollout {key[0]}/{key[1]}", group="rollout",
                             thread=True, exit_on_error=False)
 
     def _watch(self, key: tuple[str, str]) -> None:
@@ -199,10 +207,10 @@ class ClusterUI:
         if deployment and isinstance(deployment[1], DeploymentView) and deployment[1].deployment.progress_deadline:
             deadline = deployment[1].deployment.progress_deadline + 120.0
         final = watch_rollout(self.source, key[0], key[1],
-                              lambda status: self.app.call_from_thread(self._on_rollout, key, status),
+                              lambda status: self.host.call_from_thread(self._on_rollout, key, status),
                               stop=lambda: worker.is_cancelled, deadline=deadline)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._rollout_finished, key, final)
+            self.host.call_from_thread(self._rollout_finished, key, final)
 
     def _on_rollout(self, key: tuple[str, str], status: RolloutStatus) -> None:
         self.rollouts[key] = status
@@ -213,14 +221,14 @@ class ClusterUI:
     def _rollout_finished(self, key: tuple[str, str], status: RolloutStatus) -> None:
         self.invalidate(key)
         what = f"Rollout of {key[0]}/{key[1]}: "
-        self.app.notify(sanitize(what + status.message, max_len=300), title="Deployment rollback",
+        self.host.notify(sanitize(what + status.message, max_len=300), title="Deployment rollback",
                         severity="error" if status.failed else "information", timeout=15, markup=False)
 
     # -- screens ----------------------------------------------------------------------------------------
     def open_diagnose(self, alert: Alert | None) -> None:
         from .screens.diagnose import DiagnoseScreen
 
-        self.app.push_screen(DiagnoseScreen(self, alert))
+        self.host.push_screen(DiagnoseScreen(self, alert, signals=self.signals, registry=self.registry))
 
 
 def describe_error(exc: ClusterError, source: ClusterSource) -> str:

@@ -1,12 +1,10 @@
-"""The terminal side of the app: themes, danger profiles, small terminals, keys, help and copy.
+"""The terminal side of the app: themes, danger profiles, small terminals, keys and help.
 
 `MlcallApp` derives from `ErgonomicApp` and calls `setup_ergonomics()` first thing in `on_mount`.
 Screens need nothing from here to benefit; see profile.py, layout.py and keys.py for the hooks.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App
@@ -15,13 +13,8 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from .. import config
-from ..clipboard import matcher_string
-from ..safe_text import sanitize
 from . import cells, layout, profile, themes
 from .keys import NAV_BINDINGS, navigate, unknown_ids
-
-if TYPE_CHECKING:
-    from ..models import Alert
 
 
 class ErgonomicApp(App):
@@ -135,15 +128,3 @@ class ErgonomicApp(App):
             self.screen.dismiss()
         else:
             self.push_screen(HelpScreen(self.screen))
-
-    # -- copy ----------------------------------------------------------------------------------------
-    def copy_matcher(self, alert: Alert | None) -> str:
-        """Put the alert's labels on the clipboard as `{name="value",…}` (OSC 52: works over SSH)."""
-        if alert is None:
-            self.notify("No alert selected.", severity="warning")
-            return ""
-        text = matcher_string(alert.labels)
-        self.copy_to_clipboard(text)
-        shown = sanitize(text)
-        self.notify(shown if len(shown) <= 200 else shown[:199] + "…", title="Copied", timeout=4, markup=False)
-        return text

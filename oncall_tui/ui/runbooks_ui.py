@@ -15,13 +15,15 @@ if TYPE_CHECKING:  # the runbook modules (yaml, markdown) load on first use, not
     from textual.app import App
 
     from ..actions.audit import AuditLog
+    from ..config import Settings
     from ..models import Alert
     from ..runbooks import Resolution
 
 
 class RunbooksUI:
-    def __init__(self, app: App, audit: AuditLog) -> None:
-        self.app = app
+    def __init__(self, host: App, settings: Settings, audit: AuditLog) -> None:
+        self.host = host  # runs the fetch worker, shows notifications, pushes the runbook screen
+        self.settings = settings
         self.audit = audit
         self._intents: dict[tuple[str, int], str] = {}
 
@@ -29,7 +31,7 @@ class RunbooksUI:
         """`config.*` placeholders: the URLs and namespace this session uses (no credentials)."""
         from ..runbook_steps import default_config
 
-        s = self.app.settings
+        s = self.settings
         out = default_config()
         for key, value in (("prometheus_url", s.prometheus_url), ("mlflow_uri", s.mlflow_uri),
                            ("alertmanager_url", s.alertmanager_urls[0] if s.alertmanager_urls else "")):
@@ -40,14 +42,14 @@ class RunbooksUI:
 
     def open(self, alert: Alert | None) -> None:
         if alert is None:
-            self.app.notify("No alert selected.", severity="warning")
+            self.host.notify("No alert selected.", severity="warning")
             return
         from ..runbooks import resolve, runbook_dirs
 
-        dirs = runbook_dirs(self.app.settings.runbook_dirs)
+        dirs = runbook_dirs(self.settings.runbook_dirs)
         resolution = resolve(alert, dirs)
         if resolution.reason in ("generic", "none") and resolution.url.startswith(("http://", "https://")):
-            self.app.run_worker(self._open_remote(alert, resolution), group="runbook-fetch", exclusive=True)
+            self.host.run_worker(self._open_remote(alert, resolution), group="runbook-fetch", exclusive=True)
             return
         self._push(alert, resolution)
 
@@ -55,9 +57,9 @@ class RunbooksUI:
         from ..runbooks import Resolution, fetch_remote, remote_runbook
 
         try:
-            text = await fetch_remote(fallback.url, timeout=min(5.0, self.app.settings.timeout))
+            text = await fetch_remote(fallback.url, timeout=min(5.0, self.settings.timeout))
         except Exception as exc:
-            self.app.notify(sanitize(f"Runbook page not fetched ({exc}); showing the generic runbook.",
+            self.host.notify(sanitize(f"Runbook page not fetched ({exc}); showing the generic runbook.",
                                      single_line=True, max_len=200), severity="warning", markup=False)
             self._push(alert, fallback)
             return
@@ -66,7 +68,7 @@ class RunbooksUI:
     def _push(self, alert: Alert, resolution: Resolution) -> None:
         from .screens.runbook import RunbookScreen
 
-        self.app.push_screen(RunbookScreen(alert, resolution, read_only=self.app.settings.read_only,
+        self.host.push_screen(RunbookScreen(alert, resolution, read_only=self.settings.read_only,
                                            audit=self.record, config=self.config()))
 
     def record(self, event: dict[str, Any]) -> None:

@@ -5,7 +5,8 @@ Moving through the list stays instant: a cached view is drawn at once; otherwise
 a short debounce in a worker of group "signals" that is exclusive, so moving to another alert cancels
 the requests still in flight for the previous one (async httpx: the request really is cancelled).
 Every refresh interval the highlighted alert's view is fetched again (its cache entries have expired).
-Importing this module does not import httpx (it stays off the path to the first frame).
+Importing this module does not import httpx (it stays off the path to the first frame). It owns the
+alerts screen's signal panel; the app calls `alert_highlighted` as the highlight moves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from ..config import ConfigError
+from ..config import ConfigError, Settings
 from ..models import Alert, SignalView
 from ..safe_text import safe
 from ..signals import SignalService, window_label
@@ -29,8 +30,10 @@ GROUP = "signals"
 
 
 class SignalsUI:
-    def __init__(self, app: App, service: SignalService | None = None) -> None:
-        self.app = app
+    def __init__(self, host: App, settings: Settings, service: SignalService | None = None) -> None:
+        self.host = host  # runs workers and timers, pushes the zoom screen
+        self.settings = settings
+        self.panel = SignalPanel(id="signal-panel")  # the alerts screen's signal panel
         self.service = service
         self.error = ""  # a configuration error, shown in the panel
         self.banner = ""  # red, above the panel: TLS verification is off
@@ -43,13 +46,13 @@ class SignalsUI:
 
     @property
     def refresh(self) -> float:
-        return float(self.app.settings.refresh)
+        return float(self.settings.refresh)
 
-    def _service(self) -> SignalService | None:
+    def ensure_service(self) -> SignalService | None:
         """Created on first use (after the first frame): the querier brings httpx."""
         if not self._made:
             self._made = True
-            settings = self.app.settings
+            settings = self.settings
             if settings.prometheus_url:
                 try:
                     self.service = make_service(settings)
@@ -60,11 +63,9 @@ class SignalsUI:
         return self.service
 
     def _panel(self) -> SignalPanel | None:
-        screen = getattr(self.app, "alerts_screen", None)
-        found = screen.query(SignalPanel) if screen is not None and screen.is_mounted else []
-        if not found:
+        panel = self.panel
+        if not panel.is_mounted:
             return None
-        panel = found.first()
         panel.refresh_interval = self.refresh
         panel.banner = self.banner
         return panel
@@ -79,8 +80,8 @@ class SignalsUI:
         if panel is None:
             return
         if self._interval is None:
-            self._interval = self.app.set_interval(1.0, self.tick)
-        service = self._service()
+            self._interval = self.host.set_interval(1.0, self.tick)
+        service = self.ensure_service()
         same = alert is not None and self.alert is not None and alert.fingerprint == self.alert.fingerprint
         self.alert = alert
         if service is None:
@@ -98,7 +99,7 @@ class SignalsUI:
             self._show(panel, view)
             return
         panel.show_loading(alert.name, service.window)
-        self._timer = self.app.set_timer(DEBOUNCE, self._start)
+        self._timer = self.host.set_timer(DEBOUNCE, self._start)
 
     def reload(self) -> None:
         """Draw the highlighted alert again (the window changed, or back from the zoom view)."""
@@ -117,7 +118,7 @@ class SignalsUI:
                 self._start()
 
     def cycle_window(self) -> str:
-        service = self._service()
+        service = self.ensure_service()
         if service is None:
             return ""
         label = service.cycle_window()
@@ -130,7 +131,7 @@ class SignalsUI:
         from .screens.zoom import ZoomScreen
 
         self._cancel()
-        self.app.push_screen(ZoomScreen(alert, self._service(), refresh=self.refresh),
+        self.host.push_screen(ZoomScreen(alert, self.ensure_service(), refresh=self.refresh),
                              callback=lambda _result: self.reload())
 
     def window_label(self) -> str:
@@ -139,19 +140,19 @@ class SignalsUI:
     # -- fetching ------------------------------------------------------------------------------------
     def _busy(self) -> bool:
         return self._timer is not None or any(
-            w.group == GROUP and w.node is self.app and not w.is_finished for w in self.app.workers)
+            w.group == GROUP and w.node is self.host and not w.is_finished for w in self.host.workers)
 
     def _cancel(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.app.workers.cancel_group(self.app, GROUP)
+        self.host.workers.cancel_group(self.host, GROUP)
 
     def _start(self) -> None:
         self._timer = None
         panel = self._panel()
         if self.alert is not None and self.service is not None and panel is not None:
-            self.app.run_worker(self._fetch(self.alert, panel.spark_columns()), group=GROUP, exclusive=True,
+            self.host.run_worker(self._fetch(self.alert, panel.spark_columns()), group=GROUP, exclusive=True,
                                 exit_on_error=False, name=f"signals {self.alert.name}")
 
     async def _fetch(self, alert: Alert, width: int) -> None:
@@ -181,7 +182,7 @@ class SignalsUI:
         if panel is None:
             return
         panel.tick()
-        if self.alert is not None and self.service is not None and self.app.screen is panel.screen \
+        if self.alert is not None and self.service is not None and self.host.screen is panel.screen \
                 and not self._busy() and time.monotonic() - self._last_fetch >= self.refresh:
             self._start()  # also retries a view that never arrived
 

@@ -1,28 +1,30 @@
 """Silencing, wired into the app: the Alertmanager poll (alerts + silences + cluster status), the status
 bar's cluster detail, the silence form, the silences screen, reconciliation and vanished silences.
 
-The app owns one `Silencing`; screens ask it for models and hand its source/audit log to the actions.
+The app owns one `Silencing` and gives it what it needs (settings, audit log, how to reach the Alertmanager
+source, the merged alerts and a refresh); screens are handed it in their constructor, ask it for models and
+give its source/audit log to the actions. It owns the alerts screen's silence panel (SilenceInfo) and
+follows the highlighted alert through `alert_highlighted`, wired by the app.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..actions.audit import AuditLog
+from ..config import Settings
 from ..models import Alert, Silence, SourceStatus
-from ..safe_text import redact_url, sanitize
+from ..safe_text import redact_url
+from .notices import say
+from .widgets.silence_info import SilenceInfo
 
 if TYPE_CHECKING:  # the actions import httpx: loaded on first use, not on the path to the first frame
+    from textual.app import App
+
     from ..actions import silence as act
     from ..sources.alertmanager import AlertmanagerSource, PeerStatus
-    from .app import MlcallApp
-
-
-def say(node: Any, message: str, **kw: Any) -> None:
-    """A notification whose text is shown literally (it may carry a server's message): never markup."""
-    node.notify(sanitize(message, max_len=600), markup=False, **kw)
 
 
 def _host(url: str) -> str:
@@ -30,10 +32,16 @@ def _host(url: str) -> str:
 
 
 class Silencing:
-    def __init__(self, app: MlcallApp, audit: AuditLog) -> None:
-        self.app = app
-        self.settings = app.settings
+    def __init__(self, host: App, settings: Settings, audit: AuditLog, *,
+                 source: Callable[[], AlertmanagerSource | None], alerts: Callable[[], tuple[Alert, ...]],
+                 refresh: Callable[[], None]) -> None:
+        self.host = host  # runs workers, shows notifications and pushes screens
+        self.settings = settings
         self.audit = audit
+        self._source = source  # the Alertmanager source is made after the first frame
+        self._alerts = alerts  # the alerts of the last Alertmanager poll
+        self._refresh = refresh  # poll every source again now
+        self.panel = SilenceInfo(id="silence-info")  # the alerts screen's silence panel
         self.silences: dict[str, Silence] = {}
         self.silences_ok = False
         self.peers: list[PeerStatus] = []
@@ -47,10 +55,15 @@ class Silencing:
     # -- data ----------------------------------------------------------------------------------
     @property
     def source(self) -> AlertmanagerSource | None:
-        return self.app.alertmanager
+        return self._source()
 
     def current_alerts(self) -> tuple[Alert, ...]:
-        return self.app.am_alerts
+        return self._alerts()
+
+    def alert_highlighted(self, alert: Alert | None) -> None:
+        """The alerts screen's highlight moved: the silence panel shows that alert's silences."""
+        if self.panel.is_mounted:
+            self.panel.show_alert(alert)
 
     async def fetch(self) -> list[Alert]:
         """One Alertmanager poll: alerts, silences and each peer's status, concurrently."""
@@ -97,27 +110,26 @@ class Silencing:
 
     def on_status(self, status: SourceStatus) -> SourceStatus:
         """Called by the app with every Alertmanager poll result: add the cluster state, refresh views."""
-        self.app.call_later(self._push)
+        self.host.call_later(self._push)
         return replace(status, detail=self.cluster_detail())
 
     def _push(self) -> None:
         from .screens.silences import SilencesScreen
-        from .widgets.silence_info import SilenceInfo
 
-        for panel in self.app.alerts_screen.query(SilenceInfo):
-            panel.set_silences(self.silences)
-        for screen in self.app.screen_stack:
+        if self.panel.is_mounted:
+            self.panel.set_silences(self.silences)
+        for screen in self.host.screen_stack:
             if isinstance(screen, SilencesScreen):
                 screen.refresh_data()
         fresh = [v for v in self.vanished if v.silence_id not in self._warned]
         if fresh:
             self._warned.update(v.silence_id for v in fresh)
-            say(self.app, f"{len(fresh)} silence(s) made with mlcall-tui vanished from Alertmanager "
+            say(self.host, f"{len(fresh)} silence(s) made with mlcall-tui vanished from Alertmanager "
                             "(a node restarted?): press S to see and re-create them",
                             severity="warning", timeout=15)
         if self.silences_ok and not self._reconciled and self.source is not None and not self.settings.read_only:
             self._reconciled = True
-            self.app.run_worker(self._reconcile(), name="reconcile audit", exit_on_error=False)
+            self.host.run_worker(self._reconcile(), name="reconcile audit", exit_on_error=False)
 
     async def _reconcile(self) -> None:
         from ..actions import silence as act
@@ -126,10 +138,10 @@ class Silencing:
         try:
             outcomes = await act.reconcile(self.source, self.audit)
         except Exception as exc:  # the audit log may be unwritable: say so, do not crash
-            say(self.app, f"could not reconcile unfinished actions: {exc}", severity="warning")
+            say(self.host, f"could not reconcile unfinished actions: {exc}", severity="warning")
             return
         for o in outcomes:
-            say(self.app, f"{o.action} {o.audit_id} from an earlier session: outcome was unknown, {o.message}",
+            say(self.host, f"{o.action} {o.audit_id} from an earlier session: outcome was unknown, {o.message}",
                             severity="information" if o.ok else "warning", timeout=10)
 
     # -- actions -------------------------------------------------------------------------------
@@ -137,40 +149,40 @@ class Silencing:
         if self.settings.read_only:
             return False
         if self.source is None:
-            say(self.app, "No Alertmanager configured: nothing to silence with.", severity="error")
+            say(self.host, "No Alertmanager configured: nothing to silence with.", severity="error")
             return False
         return True
 
-    def open_form(self, alerts: list[Alert], *, ack: bool = False, common: bool | None = None) -> None:
+    def open_form(self, alerts: list[Alert], *, ack: bool = False, common: bool | None = None,
+                  done: Callable[[], None] | None = None) -> None:
+        """The silence form for these alerts; `done` runs once silences were made (e.g. clear the marks)."""
         from .screens.silence_form import SilenceForm
 
         if not self._can_write():
             return
         alerts = [a for a in alerts if a.labels]
         if not alerts:
-            say(self.app, "No alert selected.", severity="warning")
+            say(self.host, "No alert selected.", severity="warning")
             return
-        self.app.push_screen(SilenceForm(self, alerts, ack=ack, common=common), self._form_done)
+        self.host.push_screen(SilenceForm(self, alerts, ack=ack, common=common),
+                              lambda outcomes: self._form_done(outcomes, done))
 
-    def _form_done(self, outcomes: list[act.Outcome] | None) -> None:
+    def _form_done(self, outcomes: list[act.Outcome] | None, done: Callable[[], None] | None) -> None:
         if not outcomes:
             return
-        table = self.app.alerts_screen.table
-        if table.marked:  # the marked alerts are done with
-            table.marked.clear()
-            table.refresh_rows()
+        if done is not None:
+            done()
         verb = "Acknowledged" if outcomes[0].action == "silence.ack" else "Silenced"
         spread = "; ".join(o.spread for o in outcomes if o.spread)
         ids = ", ".join(o.silence_id[:8] for o in outcomes)
-        say(self.app, f"{verb}: {len(outcomes)} silence{'s' if len(outcomes) > 1 else ''} ({ids}) · {spread}",
+        say(self.host, f"{verb}: {len(outcomes)} silence{'s' if len(outcomes) > 1 else ''} ({ids}) · {spread}",
                         timeout=8)
 
     def open_screen(self) -> None:
         from .screens.silences import SilencesScreen
 
-        self.app.push_screen(SilencesScreen(self))
+        self.host.push_screen(SilencesScreen(self))
 
     def after_write(self) -> None:
         """Show the effect on the next poll, now, without a manual refresh."""
-        for poller in self.app.pollers:
-            poller.refresh_now()
+        self._refresh()

@@ -1,6 +1,13 @@
-"""The main screen: grouped alerts, the highlighted alert's detail, filter, and every source's health."""
+"""The main screen: grouped alerts, the highlighted alert's detail, filter, and every source's health.
+
+It is given what it needs: the features its keys open (silencing, runbooks, registry, cluster, signals,
+rollback) and the panels shown beside the alert's detail. It states a fact, `AlertHighlighted`, and the
+features behind the panels follow it (wired in app.py): adding a panel touches no screen.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,17 +17,24 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from ...clipboard import matcher_string
 from ...filtering import Filter, FilterError, parse
 from ...models import Alert, AlertGroup
-from ...safe_text import safe
+from ...safe_text import safe, sanitize
 from ..keys import with_ids
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
-from ..widgets.deployment_panel import DeploymentPanel
-from ..widgets.model_panel import ModelPanel
-from ..widgets.signal_panel import SignalPanel
-from ..widgets.silence_info import SilenceInfo
 from ..widgets.source_bar import SourceBar
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from ..cluster_ui import ClusterUI
+    from ..registry_ui import RegistryUI
+    from ..rollback_ui import RollbackUI
+    from ..runbooks_ui import RunbooksUI
+    from ..signals_ui import SignalsUI
+    from ..silencing import Silencing
 
 
 class AlertsScreen(Screen):
@@ -47,9 +61,14 @@ class AlertsScreen(Screen):
 
     MUTATING_ACTIONS = {"silence", "acknowledge", "rollback"}  # absent in --read-only: not disabled, absent
 
-    def __init__(self, title: Text | None = None, *, read_only: bool = False) -> None:
+    def __init__(self, title: Text | None = None, *, read_only: bool = False, panels: Sequence[Widget] = (),
+                 silencing: Silencing, runbooks: RunbooksUI, registry: RegistryUI, cluster: ClusterUI,
+                 signals: SignalsUI, rollback: RollbackUI) -> None:
         super().__init__()
         self.read_only = read_only
+        self.panels = tuple(panels)  # beside the alert's detail, in this order
+        self.silencing, self.runbooks, self.registry = silencing, runbooks, registry
+        self.cluster, self.signals, self.rollback = cluster, signals, rollback
         if read_only:
             bindings = {k: [b for b in bs if b.action not in self.MUTATING_ACTIONS]
                         for k, bs in self._bindings.key_to_bindings.items()}
@@ -64,10 +83,7 @@ class AlertsScreen(Screen):
             yield AlertTable(id="alerts")
             with Horizontal(id="detail-row"):
                 yield AlertDetail(id="detail")
-                yield SignalPanel(id="signal-panel")
-                yield SilenceInfo(id="silence-info")
-                yield ModelPanel(id="model-panel")
-                yield DeploymentPanel(id="deployment-panel")
+                yield from self.panels
         yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
         yield Static("", id="filter-error")
         yield SourceBar(id="sources")
@@ -75,6 +91,13 @@ class AlertsScreen(Screen):
 
     class Ready(Message):
         """The screen is composed: the app may start feeding it."""
+
+    class AlertHighlighted(Message):
+        """The highlighted alert (None: none), also repeated as ages refresh: the panels' features follow it."""
+
+        def __init__(self, alert: Alert | None, group: AlertGroup | None) -> None:
+            super().__init__()
+            self.alert, self.group = alert, group
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -104,10 +127,7 @@ class AlertsScreen(Screen):
 
     def on_alert_table_alert_highlighted(self, event: AlertTable.AlertHighlighted) -> None:
         self.query_one(AlertDetail).show(event.alert, event.group)
-        self.query_one(SilenceInfo).show_alert(event.alert)
-        self.app.signals.alert_highlighted(event.alert)
-        self.app.registry.alert_highlighted(event.alert)
-        self.app.cluster.alert_highlighted(event.alert)
+        self.post_message(self.AlertHighlighted(event.alert, event.group))
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()
@@ -133,42 +153,55 @@ class AlertsScreen(Screen):
     def action_silence(self) -> None:
         if not self.read_only:
             alerts, common = self._silence_targets()
-            self.app.silencing.open_form(alerts, common=common)
+            self.silencing.open_form(alerts, common=common, done=self._silenced)
 
     def action_acknowledge(self) -> None:
         if not self.read_only:
             alerts, common = self._silence_targets()
-            self.app.silencing.open_form(alerts, ack=True, common=common)
+            self.silencing.open_form(alerts, ack=True, common=common, done=self._silenced)
+
+    def _silenced(self) -> None:
+        if self.table.marked:  # the marked alerts are done with
+            self.table.marked.clear()
+            self.table.refresh_rows()
 
     def action_runbook(self) -> None:
-        self.app.runbooks.open(self.selected()[1])
+        self.runbooks.open(self.selected()[1])
 
     def action_silences(self) -> None:
-        self.app.silencing.open_screen()
+        self.silencing.open_screen()
 
     def action_rollback(self) -> None:
         if not self.read_only:
-            self.app.registry.open_rollback(self.selected()[1])
+            self.rollback.open(self.selected()[1])
 
     def action_diagnose(self) -> None:
-        self.app.cluster.open_diagnose(self.selected()[1])
+        self.cluster.open_diagnose(self.selected()[1])
 
     def action_models(self) -> None:
-        self.app.registry.open_models(self.app.registry.model_of(self.selected()[1]))
+        self.registry.open_models(self.registry.model_of(self.selected()[1]))
 
     def action_cycle_window(self) -> None:
-        label = self.app.signals.cycle_window()
+        label = self.signals.cycle_window()
         if label:
             self.notify(f"Sparklines: last {label}", timeout=1.5)
 
     def action_zoom(self) -> None:
-        self.app.signals.zoom(self.selected()[1])
+        self.signals.zoom(self.selected()[1])
 
     def on_alert_table_zoom_requested(self, event: AlertTable.ZoomRequested) -> None:
-        self.app.signals.zoom(event.alert)
+        self.signals.zoom(event.alert)
 
     def action_copy_matcher(self) -> None:
-        self.app.copy_matcher(self.selected()[1])
+        """Put the alert's labels on the clipboard as `{name="value",…}` (OSC 52: works over SSH)."""
+        alert = self.selected()[1]
+        if alert is None:
+            self.notify("No alert selected.", severity="warning")
+            return
+        text = matcher_string(alert.labels)
+        self.app.copy_to_clipboard(text)
+        shown = sanitize(text)
+        self.notify(shown if len(shown) <= 200 else shown[:199] + "…", title="Copied", timeout=4, markup=False)
 
     def action_mark(self) -> None:
         self.table.toggle_mark()

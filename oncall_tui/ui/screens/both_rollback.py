@@ -23,6 +23,7 @@ from .typed_confirm import TypedConfirmDialog
 
 if TYPE_CHECKING:
     from ..cluster_ui import ClusterUI
+    from ..registry_ui import RegistryUI
 
 
 class BothRollbackScreen(TypedConfirmDialog[bool]):
@@ -31,10 +32,10 @@ class BothRollbackScreen(TypedConfirmDialog[bool]):
     RUNNING = "Step 1: moving the registry alias…"
     RUN_GROUP = "dr-run"
 
-    def __init__(self, cluster: ClusterUI, alert: Alert | None, *, reason: str = "") -> None:
+    def __init__(self, cluster: ClusterUI, registry: RegistryUI, alert: Alert | None, *, reason: str = "") -> None:
         super().__init__()
         self.cluster = cluster
-        self.registry = cluster.app.registry
+        self.registry = registry
         self.model = self.registry.model_of(alert)
         self.key = cluster.target(alert)
         self.reason = sanitize(reason, single_line=True, max_len=200)
@@ -134,7 +135,7 @@ class BothRollbackScreen(TypedConfirmDialog[bool]):
     async def _steps(self) -> None:
         assert self.registry_plan is not None and self.deployment_plan is not None
         reason = self.query_one("#dr-reason", Input).value
-        audit = self.cluster.app.audit
+        audit = self.cluster.audit
         first = await asyncio.to_thread(execute_registry_rollback, self.registry.source, audit, self.registry_plan,
                                         self.registry_plan.target, reason)
         self.registry.invalidate(self.model)

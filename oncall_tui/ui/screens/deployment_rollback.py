@@ -7,7 +7,7 @@ resourceVersion precondition → read back → audit result. A 409 is shown and 
 must be typed again); nothing is retried. Afterwards the rollout is watched with a progress bar; Close
 leaves the watch running in the background (the deployment panel keeps showing it).
 
-Registers the "deployment" and "both" kinds of the rollback chooser (screens/rollback.py).
+The chooser's "deployment" and "both" kinds are built in ui/rollback_ui.py.
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from ...actions import k8s_rollback as kr
-from ...models import Alert, DeploymentRollbackPlan, DeploymentRollbackResult, RolloutStatus
+from ...models import DeploymentRollbackPlan, DeploymentRollbackResult, RolloutStatus
 from ...safe_text import safe, sanitize
 from ..cells import age
-from .rollback import RollbackKind, register_rollback_kind
 from .typed_confirm import TypedConfirmDialog
 
 if TYPE_CHECKING:
@@ -234,7 +233,7 @@ class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | Non
         assert self.plan is not None and self.cluster.source is not None
         reason = self.query_one("#dr-reason", Input).value
         try:
-            result = await asyncio.to_thread(kr.execute_rollback, self.cluster.source, self.cluster.app.audit,
+            result = await asyncio.to_thread(kr.execute_rollback, self.cluster.source, self.cluster.audit,
                                              self.plan, reason)
         except Exception as exc:  # a bug: never leave the dialog locked, never claim an outcome
             result = DeploymentRollbackResult(False, "unknown", f"{type(exc).__name__}: {exc}: the outcome is "
@@ -265,47 +264,3 @@ class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | Non
     def action_cancel(self) -> None:
         if not self.busy:
             self.dismiss(self.result)
-
-
-# -- the chooser's kinds --------------------------------------------------------------------------------
-def _cluster(app: App) -> ClusterUI | None:
-    return getattr(app, "cluster", None)
-
-
-def _deployment_unavailable(app: App, alert: Alert | None) -> str:
-    cluster = _cluster(app)
-    return "no Kubernetes cluster configured" if cluster is None else cluster.rollback_unavailable(alert)
-
-
-def _reason(alert: Alert | None) -> str:
-    return f"alert {alert.name}" if alert is not None and alert.name else ""
-
-
-def _open_deployment(app: App, alert: Alert | None) -> None:
-    cluster = _cluster(app)
-    if cluster is not None:
-        app.push_screen(DeploymentRollbackScreen(cluster, cluster.target(alert), reason=_reason(alert)))
-
-
-def _both_unavailable(app: App, alert: Alert | None) -> str:
-    from .rollback import ROLLBACK_KINDS
-
-    registry = ROLLBACK_KINDS.get("registry")
-    why = registry.unavailable(app, alert) if registry is not None else "registry rollback not available"
-    return why or _deployment_unavailable(app, alert)
-
-
-def _open_both(app: App, alert: Alert | None) -> None:
-    from .both_rollback import BothRollbackScreen
-
-    cluster = _cluster(app)
-    if cluster is not None:
-        app.push_screen(BothRollbackScreen(cluster, alert, reason=_reason(alert)))
-
-
-register_rollback_kind(RollbackKind(
-    "deployment", "Deployment: undo the Kubernetes rollout",
-    unavailable=_deployment_unavailable, open=_open_deployment))
-register_rollback_kind(RollbackKind(
-    "both", "Both: registry alias, then the Deployment (one confirmation, two audited steps)",
-    unavailable=_both_unavailable, open=_open_both))

@@ -30,6 +30,8 @@ from ..cells import severity_cell
 
 if TYPE_CHECKING:
     from ..cluster_ui import ClusterUI
+    from ..registry_ui import RegistryUI
+    from ..signals_ui import SignalsUI
 
 MARKS = {"running": ("…", "dim"), "ok": ("✔", "bold"), "failed": ("✖", "bold reverse"), "skipped": ("–", "dim")}
 
@@ -109,9 +111,12 @@ class DiagnoseScreen(Screen):
         Binding("q", "back", "Back", show=False),
     ]
 
-    def __init__(self, cluster: ClusterUI, alert: Alert | None) -> None:
+    def __init__(self, cluster: ClusterUI, alert: Alert | None, *, signals: SignalsUI | None = None,
+                 registry: RegistryUI | None = None) -> None:
         super().__init__()
         self.cluster = cluster
+        self.signals = signals  # the live PromQL checks (None: not offered)
+        self.registry = registry  # the registry facts (None: not offered)
         self.alert = alert
         settings = cluster.settings
         self.namespace, self.deployment = cluster.target(alert)
@@ -170,12 +175,8 @@ class DiagnoseScreen(Screen):
         return text
 
     async def _run(self) -> None:
-        app = self.app
         promql = registry = None
-        signals = getattr(app, "signals", None)
-        service = getattr(signals, "service", None) if signals is not None else None
-        if service is None and signals is not None and hasattr(signals, "_service"):
-            service = signals._service()
+        service = self.signals.ensure_service() if self.signals is not None else None
         if service is not None and self.alert is not None:
             alert = self.alert
 
@@ -183,8 +184,8 @@ class DiagnoseScreen(Screen):
                 return signal_findings(await service.view(alert, 60))
 
             promql = live_checks
-        reg = getattr(app, "registry", None)
-        if reg is not None and getattr(reg, "source", None) is not None and self.model:
+        reg = self.registry
+        if reg is not None and reg.source is not None and self.model:
             model, alias, source = self.model, reg.alias, reg.source
 
             def registry_facts():

@@ -18,8 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from ...models import ModelVersion, RegisteredModel
 from ...safe_text import safe
 from ...sources.registry import RegistryError
-from ..registry_ui import error_line
-from ..widgets.model_panel import metrics_line
+from ..widgets.model_panel import error_line, metrics_line
 
 if TYPE_CHECKING:
     from ..registry_ui import RegistryUI

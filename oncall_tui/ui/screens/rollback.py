@@ -1,18 +1,17 @@
-"""`R`: roll back. First choose what to roll back (kinds register here), then plan → confirm → execute.
+"""`R`: roll back. First choose what to roll back, then plan → confirm → execute (the registry alias here).
 
-Extension point: another kind (the Kubernetes Deployment rollback) adds itself with
-`register_rollback_kind(RollbackKind("deployment", "Deployment …", unavailable=…, open=…))` from its own
-module; until then the chooser shows it disabled. The registry kind is defined at the bottom.
+The chooser is given its kinds (`RollbackKind`: registry, deployment, both); ui/rollback_ui.py builds them
+from the features that carry them out. Another kind is added there, not here.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -31,27 +30,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RollbackKind:
-    key: str  # "registry", "deployment"
+    key: str  # "registry", "deployment", "both"
     label: str  # the chooser's button
-    unavailable: Callable[[App, Alert | None], str]  # "" when usable, else why not (shown on the button)
-    open: Callable[[App, Alert | None], None]  # opens this kind's plan/confirm dialog
-
-
-ROLLBACK_KINDS: dict[str, RollbackKind] = {}
-# Kinds the chooser mentions (disabled) until their module registers them.
-PLANNED_KINDS = {"deployment": "Deployment: undo the Kubernetes rollout (not available in this build)"}
-
-
-def register_rollback_kind(kind: RollbackKind) -> None:
-    ROLLBACK_KINDS[kind.key] = kind
-
-
-def open_rollback(app: App, alert: Alert | None) -> None:
-    def chosen(key: str | None) -> None:
-        if key in ROLLBACK_KINDS:
-            ROLLBACK_KINDS[key].open(app, alert)
-
-    app.push_screen(RollbackChooser(app, alert), chosen)
+    unavailable: Callable[[Alert | None], str]  # "" when usable, else why not (shown on the button)
+    open: Callable[[Alert | None], None]  # opens this kind's plan/confirm dialog
 
 
 class RollbackChooser(ModalScreen[str | None]):
@@ -63,15 +45,11 @@ class RollbackChooser(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, app: App, alert: Alert | None) -> None:
+    def __init__(self, kinds: Sequence[RollbackKind], alert: Alert | None) -> None:
         super().__init__()
         self.alert = alert
-        self.choices: list[tuple[str, str, str]] = []  # (key, label, why unavailable)
-        for key, kind in ROLLBACK_KINDS.items():
-            self.choices.append((key, kind.label, kind.unavailable(app, alert)))
-        for key, label in PLANNED_KINDS.items():
-            if key not in ROLLBACK_KINDS:
-                self.choices.append((key, label, "not available"))
+        # (key, label, why unavailable)
+        self.choices: list[tuple[str, str, str]] = [(k.key, k.label, k.unavailable(alert)) for k in kinds]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -255,25 +233,3 @@ class RegistryRollbackScreen(TypedConfirmDialog[RegistryRollbackResult | None]):
     def action_cancel(self) -> None:
         if not self.busy:  # while it runs, the dialog stays: the result must be seen
             self.dismiss(self.result)
-
-
-def _registry_unavailable(app: App, alert: Alert | None) -> str:
-    registry = getattr(app, "registry", None)
-    if registry is None or registry.source is None:
-        return "MLflow registry not configured"
-    if not registry.model_of(alert):
-        return f"the alert has no '{app.settings.model_label}' label"
-    return ""
-
-
-def _open_registry(app: App, alert: Alert | None) -> None:
-    registry = app.registry
-    reason = f"alert {alert.name}" if alert is not None and alert.name else ""
-    app.push_screen(RegistryRollbackScreen(registry, registry.model_of(alert), reason=reason))
-
-
-register_rollback_kind(RollbackKind(
-    "registry", "Registry: move the serving alias (MLflow) back to an earlier version",
-    unavailable=_registry_unavailable, open=_open_registry))
-
-from . import deployment_rollback  # noqa: E402,F401  registers the "deployment" and "both" kinds

@@ -20,7 +20,7 @@ from ...actions import silence as act
 from ...actions.audit import AuditError
 from ...models import Silence, utcnow
 from ...safe_text import safe
-from ..silencing import say
+from ..notices import say
 from ..widgets.confirm import ConfirmModal
 from ..widgets.silence_info import describe_silence, until
 

@@ -7,12 +7,16 @@ registry workers (ui/registry_ui.py).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from ...models import ModelServing, ModelVersion, utcnow
 from ...safe_text import safe
+
+if TYPE_CHECKING:
+    from ...sources.registry import RegistryError
 
 KEY_METRIC_HINTS = ("val_accuracy", "accuracy", "val_auc", "auc", "val_f1", "f1", "ndcg", "precision", "recall",
                     "rmse", "loss")
@@ -151,3 +155,16 @@ class ModelPanel(Static):
                      warnings: list[str] | tuple[str, ...] = ()) -> None:
         self.model_name, self.serving, self.error = serving.model.name, serving, ""
         self.update(describe_serving(serving, can_roll_back=can_roll_back, warnings=warnings))
+
+
+def error_line(exc: RegistryError, model: str, where: str) -> str:
+    """One clear sentence for the panel about why the model cannot be shown."""
+    from ...sources.registry import NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED
+
+    if exc.kind == NOT_FOUND:
+        return f"{model} is not in the MLflow registry at {where}"
+    if exc.kind == PERMISSION_DENIED:
+        return f"MLflow registry refused access (403 permission denied; READ on the model is needed): {exc.message}"
+    if exc.kind == UNAUTHENTICATED:
+        return "MLflow registry wants credentials (MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)"
+    return f"MLflow registry unavailable ({exc.kind}): {exc.message}"
