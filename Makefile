@@ -5,15 +5,28 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv binaries lint bench clean
+.PHONY: demo test venv binaries lint bench clean lock
 
-$(VENV)/.installed: pyproject.toml
+# The venv, with uv $(UV_VERSION) in it (the version that writes and reads uv.lock).
+define ensure_uv
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@test -x $(UV) || $(PY) -m pip install --quiet uv
-	$(UV) pip install --quiet -p $(PY) -e '.[test,demo]'
+	@$(UV) --version 2>/dev/null | grep -qx 'uv $(UV_VERSION)\( .*\)\?' || $(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
+endef
+
+# Exactly the versions in uv.lock (extras test and demo included). uv itself lives in the venv and is not
+# in the lock, so the sync is --inexact: it removes nothing (`make clean venv` for a venv with only the lock).
+$(VENV)/.installed: pyproject.toml uv.lock
+	$(ensure_uv)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --frozen --inexact --extra test --extra demo
 	@touch $@
+
+# After changing the dependencies in pyproject.toml: `make lock`, then commit uv.lock with the change.
+lock:
+	$(ensure_uv)
+	$(UV) lock
 
 venv: $(VENV)/.installed
 

@@ -22,3 +22,30 @@ def test_the_wheel_carries_runbooks_themes_and_deploy(tmp_path):
         assert in_tree <= in_wheel, f"{kind}: missing from the wheel: {sorted(in_tree - in_wheel)}"
     assert "oncall_tui/ui/app.tcss" in names
     assert "oncall_tui/data/deploy/prometheus/ml-alerts.rules.yml" in names
+
+
+def test_uv_lock_was_made_from_this_pyproject():
+    """`make` installs from uv.lock (--frozen, which does not check it): a dependency added to
+    pyproject.toml without `make lock` would silently not be installed."""
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+
+    def key(group: str, name: str, specifier: str) -> tuple[str, str, str]:
+        return group, canonicalize_name(name), str(SpecifierSet(specifier))
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {key("", r.name, str(r.specifier)) for r in map(Requirement, project["dependencies"])}
+    for extra, requirements in project.get("optional-dependencies", {}).items():
+        wanted |= {key(extra, r.name, str(r.specifier)) for r in map(Requirement, requirements)}
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    entry = next(p for p in lock["package"] if p["name"] == project["name"])
+    locked = set()
+    for dep in entry["metadata"]["requires-dist"]:
+        extra = re.search(r"extra == '([^']+)'", dep.get("marker", ""))
+        locked.add(key(extra.group(1) if extra else "", dep["name"], dep.get("specifier", "")))
+    assert wanted == locked, ("uv.lock is out of date with pyproject.toml: run `make lock` and commit uv.lock\n"
+                              f"only in pyproject.toml: {sorted(wanted - locked)}\nonly in uv.lock: {sorted(locked - wanted)}")
