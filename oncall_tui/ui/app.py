@@ -60,8 +60,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
                                    alerts=lambda: self.am_alerts, refresh=self._refresh_pollers)
         self.signals = SignalsUI(self, settings)  # signal and model-health sparklines, zoom view
         self.registry = RegistryUI(self, settings, self.audit)  # the model panel, models screen
-        # deployment panel, diagnose (d; with the signals' PromQL and the registry), rollout watches
-        self.cluster = ClusterUI(self, settings, self.audit, signals=self.signals, registry=self.registry)
+        self.cluster = ClusterUI(self, settings, self.audit)  # deployment panel, access reviews, rollout watches
         self.rollback = RollbackUI(self, settings, self.registry, self.cluster)  # `R`: registry, deployment, both
         self.runbooks = RunbooksUI(self, settings, self.audit)  # `r`: the alert's runbook, runnable steps
         # the panels beside the alert's detail, in this order, and who follows the highlighted alert

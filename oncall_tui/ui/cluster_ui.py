@@ -1,7 +1,7 @@
 """The app's side of the Kubernetes cluster: feeds the deployment panel (reads run in worker threads),
 keeps the permission checks that decide whether a rollback is offered, runs rollout watches in the
-background, and opens the diagnose screen. It owns the alerts screen's deployment panel; the app calls
-`alert_highlighted` as the highlight moves. Importing this module does not import `kubernetes`; with no
+background. It owns the alerts screen's deployment panel; the app calls `alert_highlighted` as the highlight
+moves. The screens (diagnose, rollbacks) are given it; it imports none of them. Importing this module does not import `kubernetes`; with no
 cluster configured nothing of it is ever imported and the panel says so, quietly.
 """
 
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from ..actions.audit import AuditLog
-    from .registry_ui import RegistryUI
-    from .signals_ui import SignalsUI
 
 FRESH_FOR = 10.0  # seconds a panel answer is reused (pods change quickly during an incident)
 ERROR_FRESH_FOR = 10.0
@@ -33,12 +31,10 @@ DEBOUNCE = 0.25
 
 
 class ClusterUI:
-    def __init__(self, host: App, settings: Settings, audit: AuditLog, *, signals: SignalsUI | None = None,
-                 registry: RegistryUI | None = None) -> None:
-        self.host = host  # runs workers and timers, shows notifications, pushes screens
+    def __init__(self, host: App, settings: Settings, audit: AuditLog) -> None:
+        self.host = host  # runs workers and timers, shows notifications
         self.settings = settings
         self.audit = audit  # the rollback dialogs' audit log
-        self.signals, self.registry = signals, registry  # what diagnose (`d`) also reads: PromQL, the registry
         self.panel = DeploymentPanel(id="deployment-panel")  # the alerts screen's deployment panel
         self.problem = configuration_problem(self.settings)  # "" when a cluster is configured
         self.source: ClusterSource | None = None if self.problem else ClusterSource(self.settings)
@@ -223,12 +219,6 @@ class ClusterUI:
         what = f"Rollout of {key[0]}/{key[1]}: "
         self.host.notify(sanitize(what + status.message, max_len=300), title="Deployment rollback",
                         severity="error" if status.failed else "information", timeout=15, markup=False)
-
-    # -- screens ----------------------------------------------------------------------------------------
-    def open_diagnose(self, alert: Alert | None) -> None:
-        from .screens.diagnose import DiagnoseScreen
-
-        self.host.push_screen(DiagnoseScreen(self, alert, signals=self.signals, registry=self.registry))
 
 
 def describe_error(exc: ClusterError, source: ClusterSource) -> str:

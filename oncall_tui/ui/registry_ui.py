@@ -1,6 +1,7 @@
 """The app's side of the MLflow registry: runs the registry reads off the UI thread and feeds the model
 panel (which it owns; the app gives it to the alerts screen and calls `alert_highlighted` as the highlight
-moves); opens the models screen. Importing this module does not import mlflow.
+moves). The screens (models, rollback) are given it; it imports none of them. Importing this module does
+not import mlflow.
 """
 
 from __future__ import annotations
@@ -140,13 +141,3 @@ class RegistryUI:
         self.cache.pop(model, None)
         if model == self.wanted:
             self.fetch(model)
-
-    # -- screens -------------------------------------------------------------------------------------------
-    def open_models(self, model: str = "") -> None:
-        if self.source is None:
-            self.host.notify("MLflow registry not configured (--mlflow or MLFLOW_TRACKING_URI).",
-                            severity="warning")
-            return
-        from .screens.models import ModelsScreen
-
-        self.host.push_screen(ModelsScreen(self, select=model or self.wanted))

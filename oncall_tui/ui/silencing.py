@@ -3,8 +3,9 @@ bar's cluster detail, the silence form, the silences screen, reconciliation and 
 
 The app owns one `Silencing` and gives it what it needs (settings, audit log, how to reach the Alertmanager
 source, the merged alerts and a refresh); screens are handed it in their constructor, ask it for models and
-give its source/audit log to the actions. It owns the alerts screen's silence panel (SilenceInfo) and
-follows the highlighted alert through `alert_highlighted`, wired by the app.
+give its source/audit log to the actions; the screens open each other, this module imports none of them.
+It owns the alerts screen's silence panel (SilenceInfo), follows the highlighted alert through
+`alert_highlighted` (wired by the app) and tells its `listeners` (the silences screen) after every poll.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Silencing:
         self._alerts = alerts  # the alerts of the last Alertmanager poll
         self._refresh = refresh  # poll every source again now
         self.panel = SilenceInfo(id="silence-info")  # the alerts screen's silence panel
+        self.listeners: list[Callable[[], None]] = []  # views of the silences, told after every poll
         self.silences: dict[str, Silence] = {}
         self.silences_ok = False
         self.peers: list[PeerStatus] = []
@@ -114,13 +116,10 @@ class Silencing:
         return replace(status, detail=self.cluster_detail())
 
     def _push(self) -> None:
-        from .screens.silences import SilencesScreen
-
         if self.panel.is_mounted:
             self.panel.set_silences(self.silences)
-        for screen in self.host.screen_stack:
-            if isinstance(screen, SilencesScreen):
-                screen.refresh_data()
+        for listener in list(self.listeners):
+            listener()
         fresh = [v for v in self.vanished if v.silence_id not in self._warned]
         if fresh:
             self._warned.update(v.silence_id for v in fresh)
@@ -153,35 +152,22 @@ class Silencing:
             return False
         return True
 
-    def open_form(self, alerts: list[Alert], *, ack: bool = False, common: bool | None = None,
-                  done: Callable[[], None] | None = None) -> None:
-        """The silence form for these alerts; `done` runs once silences were made (e.g. clear the marks)."""
-        from .screens.silence_form import SilenceForm
-
+    def silenceable(self, alerts: list[Alert]) -> list[Alert]:
+        """The alerts the silence form may open for; [] once it said why not (read-only, no Alertmanager…)."""
         if not self._can_write():
-            return
+            return []
         alerts = [a for a in alerts if a.labels]
         if not alerts:
             say(self.host, "No alert selected.", severity="warning")
-            return
-        self.host.push_screen(SilenceForm(self, alerts, ack=ack, common=common),
-                              lambda outcomes: self._form_done(outcomes, done))
+        return alerts
 
-    def _form_done(self, outcomes: list[act.Outcome] | None, done: Callable[[], None] | None) -> None:
-        if not outcomes:
-            return
-        if done is not None:
-            done()
+    def form_done(self, outcomes: list[act.Outcome]) -> None:
+        """The silence form made these silences: say so."""
         verb = "Acknowledged" if outcomes[0].action == "silence.ack" else "Silenced"
         spread = "; ".join(o.spread for o in outcomes if o.spread)
         ids = ", ".join(o.silence_id[:8] for o in outcomes)
         say(self.host, f"{verb}: {len(outcomes)} silence{'s' if len(outcomes) > 1 else ''} ({ids}) · {spread}",
                         timeout=8)
-
-    def open_screen(self) -> None:
-        from .screens.silences import SilencesScreen
-
-        self.host.push_screen(SilencesScreen(self))
 
     def after_write(self) -> None:
         """Show the effect on the next poll, now, without a manual refresh."""

@@ -1,8 +1,9 @@
 """The main screen: grouped alerts, the highlighted alert's detail, filter, and every source's health.
 
-It is given what it needs: the features its keys open (silencing, runbooks, registry, cluster, signals,
-rollback) and the panels shown beside the alert's detail. It states a fact, `AlertHighlighted`, and the
-features behind the panels follow it (wired in app.py): adding a panel touches no screen.
+It is given what it needs: the features behind its keys (silencing, runbooks, registry, cluster, signals,
+rollback), which it hands to the screens it opens, and the panels shown beside the alert's detail. It
+states a fact, `AlertHighlighted`, and the features behind the panels follow it (wired in app.py): adding a
+panel touches no screen.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..widgets.source_bar import SourceBar
 if TYPE_CHECKING:
     from textual.widget import Widget
 
+    from ...actions.silence import Outcome
     from ..cluster_ui import ClusterUI
     from ..registry_ui import RegistryUI
     from ..rollback_ui import RollbackUI
@@ -152,34 +154,54 @@ class AlertsScreen(Screen):
 
     def action_silence(self) -> None:
         if not self.read_only:
-            alerts, common = self._silence_targets()
-            self.silencing.open_form(alerts, common=common, done=self._silenced)
+            self._open_silence_form(ack=False)
 
     def action_acknowledge(self) -> None:
         if not self.read_only:
-            alerts, common = self._silence_targets()
-            self.silencing.open_form(alerts, ack=True, common=common, done=self._silenced)
+            self._open_silence_form(ack=True)
 
-    def _silenced(self) -> None:
+    def _open_silence_form(self, *, ack: bool) -> None:
+        from .silence_form import SilenceForm  # the actions bring httpx: on first use
+
+        alerts, common = self._silence_targets()
+        alerts = self.silencing.silenceable(alerts)
+        if alerts:
+            self.app.push_screen(SilenceForm(self.silencing, alerts, ack=ack, common=common), self._silenced)
+
+    def _silenced(self, outcomes: list[Outcome] | None) -> None:
+        if not outcomes:
+            return
         if self.table.marked:  # the marked alerts are done with
             self.table.marked.clear()
             self.table.refresh_rows()
+        self.silencing.form_done(outcomes)
 
     def action_runbook(self) -> None:
         self.runbooks.open(self.selected()[1])
 
     def action_silences(self) -> None:
-        self.silencing.open_screen()
+        from .silences import SilencesScreen
+
+        self.app.push_screen(SilencesScreen(self.silencing))
 
     def action_rollback(self) -> None:
         if not self.read_only:
             self.rollback.open(self.selected()[1])
 
     def action_diagnose(self) -> None:
-        self.cluster.open_diagnose(self.selected()[1])
+        from .diagnose import DiagnoseScreen  # the diagnosis brings the kubernetes actions: on first use
+
+        self.app.push_screen(DiagnoseScreen(self.cluster, self.selected()[1], signals=self.signals,
+                                            registry=self.registry))
 
     def action_models(self) -> None:
-        self.registry.open_models(self.registry.model_of(self.selected()[1]))
+        model = self.registry.model_of(self.selected()[1])
+        if self.registry.source is None:
+            self.notify("MLflow registry not configured (--mlflow or MLFLOW_TRACKING_URI).", severity="warning")
+            return
+        from .models import ModelsScreen
+
+        self.app.push_screen(ModelsScreen(self.registry, select=model or self.registry.wanted))
 
     def action_cycle_window(self) -> None:
         label = self.signals.cycle_window()

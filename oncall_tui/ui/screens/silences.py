@@ -109,7 +109,12 @@ class SilencesScreen(Screen):
         yield Input(placeholder="filter silences: matcher text, author, reason, id", id="silences-filter")
         yield Footer()
 
+    def on_unmount(self) -> None:
+        if self.refresh_data in self.silencing.listeners:
+            self.silencing.listeners.remove(self.refresh_data)
+
     def on_mount(self) -> None:
+        self.silencing.listeners.append(self.refresh_data)  # every Alertmanager poll
         table = self.query_one("#silences", DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
