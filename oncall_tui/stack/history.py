@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # prometheus_client is imported by model_service only
 # the demo starts: the onset is visible well before it).
 ONSET_MIN = {"latency": 9.0, "drift": 15.0, "nan": 9.0, "training-failure": 7.0, "push-error": 7.0, "stale": 0.0}
 DRIFT_RAMP_MIN = 6.0  # the drifting feature's KS climbs to its incident value over this long
+MARGIN_S = 900.0  # written before the `hours`, so a window that long starts with full rate() windows
 
 
 def _labels(pairs: dict[str, str]) -> str:
@@ -99,11 +100,11 @@ def openmetrics(service: ModelService, *, start: float, end: float, step: float,
 
 def write_history(service: ModelService, promtool: str, data_dir: Path, *, hours: float, target_labels: dict[str, str],
                   step: float = 15.0, end: float | None = None, timeout: float = 120.0) -> dict[str, float]:
-    """Write `hours` of history ending at `end` (now) into `data_dir` (a TSDB directory Prometheus will
+    """Write `hours` of history (and MARGIN_S more) ending at `end` (now) into `data_dir` (a TSDB directory Prometheus will
     open). Returns timings: {"generate": s, "promtool": s, "start": ts, "end": ts}."""
     t0 = time.monotonic()
     end = float(math.floor(end if end is not None else time.time()))
-    start = end - hours * 3600.0
+    start = end - hours * 3600.0 - MARGIN_S
     data_dir.mkdir(parents=True, exist_ok=True)
     source = data_dir.parent / "history.om.txt"
     with source.open("w", encoding="utf-8") as out:
