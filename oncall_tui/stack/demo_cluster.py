@@ -39,6 +39,9 @@ STEP_S = 1.0  # the reconciler replaces one pod per step
 # without raising the limit — what a crash loop after OOMKilled looks like in practice.
 RELEASES = (("2026.10.2", "2", "2Gi"), ("2026.11.4", "4", "2Gi"))
 CRASHING_KINDS = {"latency", "drift"}
+BACKOFF_S = 300.0  # a crash-looping container is restarted after the capped 5 min back-off…
+RUNS_S = 75.0  # …and OOMKilled again 75 s later: restarts and "last OOMKilled … ago" move with the clock
+TICK_S = 10.0
 
 
 def _ts(seconds_ago: float) -> str:
@@ -185,10 +188,56 @@ class DemoCluster:
             self._seed(model)
         self.kubeconfig = self.emulator.kubeconfig(self.workdir, context=CONTEXT, namespace=NAMESPACE,
                                                    user="demo-oncall")
+        self._ticker = self.emulator.call(self._start_ticker())
         return self
 
     def stop(self) -> None:
+        if getattr(self, "_ticker", None) is not None and self.emulator.api is not None:
+            self.emulator._loop.call_soon_threadsafe(self._ticker.cancel)
+            self._ticker = None
         self.emulator.__exit__(None, None, None)
+
+    async def _start_ticker(self) -> asyncio.Task:
+        return asyncio.get_running_loop().create_task(self._crash_loop())
+
+    async def _crash_loop(self) -> None:
+        """Play the kubelet for crash-looping containers: every BACKOFF_S + RUNS_S one more restart that
+        ends OOMKilled again, with its events counted."""
+        api = self.emulator.api
+        while True:
+            await asyncio.sleep(TICK_S)
+            async with api._lock:
+                now = datetime.now(timezone.utc)
+                for key, obj in list(api.objects.items()):
+                    if key[0].plural != "pods" or obj.deleted:
+                        continue
+                    raw = copy.deepcopy(obj.raw)
+                    changed = False
+                    for status in raw.get("status", {}).get("containerStatuses") or []:
+                        last = (status.get("lastState") or {}).get("terminated") or {}
+                        waiting = (status.get("state") or {}).get("waiting") or {}
+                        finished = _parse(last.get("finishedAt"))
+                        if waiting.get("reason") == "CrashLoopBackOff" and finished is not None and \
+                                (now - finished).total_seconds() >= BACKOFF_S + RUNS_S:
+                            status["restartCount"] = int(status.get("restartCount", 0)) + 1
+                            last.update(startedAt=_ts(RUNS_S), finishedAt=_ts(0))
+                            changed = True
+                    if changed:
+                        self._write(PODS, raw)
+                        self._count_events(key[2])
+
+    def _count_events(self, pod_name: str) -> None:
+        for reason in ("BackOff", "OOMKilling"):
+            try:
+                stored = self.emulator.api.objects[EVENTS, NAMESPACE, f"{pod_name}.{reason.lower()}"]
+            except KeyError:
+                continue
+            if stored.deleted:
+                continue
+            raw = copy.deepcopy(stored.raw)
+            raw["count"] = int(raw.get("count", 1)) + (5 if reason == "BackOff" else 1)
+            raw["lastTimestamp"] = _ts(0)
+            self._write(EVENTS, raw)
 
     def _seed(self, model: str) -> None:
         dep = deployment(model)
@@ -326,6 +375,13 @@ class DemoCluster:
             if dep["status"].get("replicas") != desired:
                 dep["status"] = _deployment_status(generation, desired, desired, desired, desired)
                 self._write(DEPLOYMENTS, dep)
+
+
+def _parse(text: Any) -> datetime | None:
+    try:
+        return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def _ready(pod_obj: dict[str, Any]) -> bool:
