@@ -135,12 +135,12 @@ class LocalStack(StackQueries):
             self._say(f"synthetic model service on {self.model_service.metrics_url}")
             if self._scenario:
                 apply_scenario(self.model_service, self._scenario)
-        if self._want_kube:
-            self._start_kube()
         if am_bin:
             self._launch_alertmanagers(am_bin, deploy)
         if prom_bin:
             self._launch_prometheus(prom_bin, deploy)
+        if self._want_kube:  # in-process; importing kmock takes a moment: overlap it with the servers' start
+            self._start_kube()
 
         timeout = self.startup_timeout
         for peer in self._peers:
