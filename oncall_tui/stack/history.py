@@ -46,11 +46,15 @@ def openmetrics(service: ModelService, *, start: float, end: float, step: float,
 
     rng = random.Random(seed)
     times = [start + i * step for i in range(int((end - start) // step) + 1)]
-    families: dict[str, tuple[str, dict[str, list[str]]]] = {}
+    # family → (type, {group → {timestamp → lines}}): OpenMetrics keeps a histogram point's buckets, count
+    # and sum together (one group per label set without `le`), each group's timestamps ascending.
+    families: dict[str, tuple[str, dict[str, dict[float, list[str]]]]] = {}
 
     def add(family: str, kind: str, name: str, labels: dict[str, str], value: float, t: float) -> None:
-        series = families.setdefault(family, (kind, {}))[1]
-        series.setdefault(name + _labels({**target_labels, **labels}), []).append(f"{value:.10g} {t:.3f}")
+        groups = families.setdefault(family, (kind, {}))[1]
+        group = _labels({**target_labels, **{k: v for k, v in labels.items() if k != "le"}})
+        line = f"{name}{_labels({**target_labels, **labels})} {value:.10g} {t:.3f}"
+        groups.setdefault(group if kind == "histogram" else line.rsplit(" ", 2)[0], {}).setdefault(t, []).append(line)
 
     for model, live in service.states().items():
         sim = ms._ModelState(spec=live.spec, baseline_ks=dict(live.baseline_ks), trained_at=live.trained_at)
@@ -90,11 +94,11 @@ def openmetrics(service: ModelService, *, start: float, end: float, step: float,
             for kind in sim.incidents:
                 add("mlcall_synthetic_incident", "gauge", "mlcall_synthetic_incident", {**m, "kind": kind}, 1.0, t)
         service.continue_from(model, sim, failures["training-failure"], failures["push-error"])
-    for family, (kind, series) in families.items():
+    for family, (kind, groups) in families.items():
         yield f"# TYPE {family} {kind}"
-        for name, samples in series.items():
-            for sample in samples:
-                yield f"{name} {sample}"
+        for points in groups.values():
+            for t in sorted(points):
+                yield from points[t]
     yield "# EOF"
 
 
