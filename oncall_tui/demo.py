@@ -106,11 +106,10 @@ def _print_urls(stack) -> None:
         print(f"  Kubernetes     {stack.kube.url} (emulated by kmock; KUBECONFIG={stack.kubeconfig})")
     exe = shutil.which("mlcall-tui") or "mlcall-tui"
     urls = " ".join(f"--alertmanager {u}" for u in stack.alertmanager_urls)
-    print(f"\nIn another terminal:\n  {exe} {urls} --prometheus {stack.prometheus_url}"
+    kube_env = f"KUBECONFIG={stack.kubeconfig} " if stack.kube is not None else ""
+    print(f"\nIn another terminal:\n  {kube_env}{exe} {urls} --prometheus {stack.prometheus_url}"
           + (f" --mlflow {stack.mlflow_uri}" if stack.mlflow_uri else "")
           + (f" --kube-context {stack.kube.kube_context} --namespace ml-prod" if stack.kube else ""))
-    if stack.kube is not None:
-        print(f"  (with KUBECONFIG={stack.kubeconfig})")
     print("\nCtrl-C stops everything.", flush=True)
 
 
