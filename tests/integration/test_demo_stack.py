@@ -10,6 +10,7 @@ import math
 import socket
 import time
 import urllib.parse
+from dataclasses import replace
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -17,7 +18,7 @@ import pytest
 
 from oncall_tui.actions import k8s_rollback as kr
 from oncall_tui.actions.audit import AuditLog
-from oncall_tui.config import Settings
+from oncall_tui.demo import demo_settings
 from oncall_tui.sources.cluster import ClusterSource
 from oncall_tui.stack import LocalStack
 
@@ -37,7 +38,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 
 
 def source(stack) -> ClusterSource:
-    return ClusterSource(Settings(kubeconfig=str(stack.kubeconfig), timeout=5.0))
+    """The cluster as `mlcall-tui demo` points the app at it (its settings; a longer timeout for busy CI)."""
+    settings = replace(demo_settings(stack), timeout=5.0)
+    assert settings.kubeconfig == str(stack.kubeconfig) and settings.namespace == NS
+    return ClusterSource(settings)
 
 
 def range_query(stack, query: str, start: float, end: float, step: float) -> list[dict]:
