@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="; ".join(f"{s.name}: {s.description}" for s in SCENARIOS.values()))
     p.add_argument("--no-tui", action="store_true", help="print the URLs and keep the stack running until Ctrl-C")
     p.add_argument("--no-mlflow", action="store_true", help="skip the MLflow server (it takes ~6 s to start)")
+    p.add_argument("--no-kube", action="store_true", help="skip the emulated Kubernetes API (kmock)")
+    p.add_argument("--history", type=float, default=6.0, metavar="HOURS",
+                   help="hours of metric history written into Prometheus before it starts (0: none; default 6)")
     return p
 
 
@@ -42,7 +45,8 @@ def main(argv: list[str]) -> int:
     from .stack.binaries import BinaryNotFound
 
     with_mlflow = not args.no_mlflow and _mlflow_available()
-    stack = LocalStack(mlflow=with_mlflow, progress=lambda line: print(f"  {line}", flush=True))
+    stack = LocalStack(mlflow=with_mlflow, progress=lambda line: print(f"  {line}", flush=True),
+                       scenario=args.scenario, history_hours=max(0.0, args.history), kube=not args.no_kube)
     print("Starting the local stack (real servers on 127.0.0.1)…", flush=True)
     try:
         stack.start()
@@ -50,7 +54,9 @@ def main(argv: list[str]) -> int:
         print(f"mlcall-tui demo: {exc}", file=sys.stderr)
         return 1
     try:
-        scenario = stack.apply_scenario(args.scenario)
+        from .stack.scenarios import get_scenario
+
+        scenario = get_scenario(args.scenario)  # applied by the stack before Prometheus started
         if stack.mlflow_uri:
             _seed_registry(stack.mlflow_uri)
         print(f"Scenario {scenario.name!r}: {scenario.description}")
@@ -73,9 +79,10 @@ def demo_settings(stack) -> Settings:
     """Settings pointing at the stack; the audit log and user are the demo's own."""
     base = load({}, env={})
     workdir = Path(stack.workdir)
+    kube = {"kubeconfig": str(stack.kubeconfig), "kube_context": stack.kube.kube_context} if stack.kube else {}
     return replace(base, alertmanager_urls=tuple(stack.alertmanager_urls), prometheus_url=stack.prometheus_url or "",
                    mlflow_uri=stack.mlflow_uri or "", refresh=2.0, timeout=1.5, namespace="ml-prod",
-                   audit_log=str(workdir / "audit.jsonl"), profile="demo")
+                   audit_log=str(workdir / "audit.jsonl"), profile="demo", **kube)
 
 
 def _seed_registry(uri: str) -> None:
@@ -95,10 +102,14 @@ def _print_urls(stack) -> None:
         print(f"  MLflow         {stack.mlflow_uri}")
     if stack.model_service is not None:
         print(f"  model service  {stack.model_service.metrics_url}")
+    if stack.kube is not None:
+        print(f"  Kubernetes     {stack.kube.url} (emulated by kmock; KUBECONFIG={stack.kubeconfig})")
     exe = shutil.which("mlcall-tui") or "mlcall-tui"
     urls = " ".join(f"--alertmanager {u}" for u in stack.alertmanager_urls)
-    print(f"\nIn another terminal:\n  {exe} {urls} --prometheus {stack.prometheus_url}"
-          + (f" --mlflow {stack.mlflow_uri}" if stack.mlflow_uri else ""))
+    kube_env = f"KUBECONFIG={stack.kubeconfig} " if stack.kube is not None else ""
+    print(f"\nIn another terminal:\n  {kube_env}{exe} {urls} --prometheus {stack.prometheus_url}"
+          + (f" --mlflow {stack.mlflow_uri}" if stack.mlflow_uri else "")
+          + (f" --kube-context {stack.kube.kube_context} --namespace ml-prod" if stack.kube else ""))
     print("\nCtrl-C stops everything.", flush=True)
 
 

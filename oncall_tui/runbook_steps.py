@@ -16,7 +16,7 @@ import shlex
 import signal
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from .models import Alert
 from .safe_text import sanitize
@@ -25,8 +25,18 @@ from .safe_text import sanitize
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ANY_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 NAMESPACES = ("labels", "annotations", "config")
-# Trusted settings a runbook may use (from flags/env, never from the alert): see `default_config`.
-CONFIG_KEYS = ("prometheus_url", "alertmanager_url", "mlflow_uri", "namespace")
+# Trusted settings a runbook may use (from flags/env/config file, never from the alert): see `config_values`.
+CONFIG_KEYS = ("prometheus_url", "alertmanager_url", "mlflow_uri", "namespace", "kube_context", "serving_alias")
+URL_KEYS = ("prometheus_url", "alertmanager_url", "mlflow_uri")
+# Where each value comes from, said when a step is blocked because it has none.
+CONFIG_SOURCES = {
+    "prometheus_url": "--prometheus, MLCALL_PROMETHEUS_URL or `prometheus` in the config file",
+    "alertmanager_url": "--alertmanager, MLCALL_ALERTMANAGER_URL or `alertmanager` in the config file",
+    "mlflow_uri": "--mlflow, MLFLOW_TRACKING_URI or `mlflow` in the config file",
+    "namespace": "--namespace or `namespace` in the config file",
+    "kube_context": "--kube-context or the kubeconfig's current-context",
+    "serving_alias": "`serving_alias` in the config file",
+}
 
 # A Kubernetes label value is at most 63 characters; DNS-1123 subdomains allow 253. Alphanumeric at both
 # ends, only `.`, `_`, `-` inside: no leading `-`, no `,=!()`, no whitespace, quotes, `$`, `;`, `/`.
@@ -56,8 +66,22 @@ class UnsafeValue(ValueError):
 
 
 class MissingValue(UnsafeValue):
-    def __init__(self, label: str, why: str = "missing") -> None:
-        super().__init__(label, "", why)
+    """A placeholder with no value (or an empty one): the step is blocked, never run with a blank."""
+
+    def __init__(self, label: str, why: str = "") -> None:
+        super().__init__(label, "", why or missing_why(label))
+
+
+def missing_why(label: str) -> str:
+    namespace, _, key = label.partition(".")
+    if namespace == "config":
+        source = CONFIG_SOURCES.get(key)
+        return f"no value: set it with {source}" if source else "no value"
+    if namespace == "labels":
+        return f"the alert has no `{key}` label"
+    if namespace == "annotations":
+        return f"the alert has no `{key}` annotation"
+    return "missing"
 
 
 @dataclass(frozen=True)
@@ -97,6 +121,22 @@ def default_config(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {k: v.rstrip("/") for k, v in out.items() if v}
 
 
+def config_values(settings: Any, env: Mapping[str, str] | None = None, *, kube_context: str = "") -> dict[str, str]:
+    """Every `config.*` value the app knows, from its Settings (flags > env > config file), the
+    documented environment as a fallback, and the Kubernetes context in use. Empty ones are left out,
+    so a step that needs one is blocked and names it."""
+    out = default_config(env)
+    urls = {"prometheus_url": settings.prometheus_url, "mlflow_uri": settings.mlflow_uri,
+            "alertmanager_url": settings.alertmanager_urls[0] if settings.alertmanager_urls else ""}
+    for key, value in urls.items():
+        if value and value.strip():
+            out[key] = value.strip().rstrip("/")
+    names = {"namespace": settings.namespace, "kube_context": (settings.kube_context or "").strip() or kube_context,
+             "serving_alias": settings.serving_alias}
+    out.update({key: value.strip() for key, value in names.items() if value and value.strip()})
+    return out
+
+
 def lookup(alert: Alert, namespace: str, key: str, config: Mapping[str, str] | None = None) -> str | None:
     """The raw value of `namespace.key` for this alert, or None when it has none.
 
@@ -114,13 +154,13 @@ def lookup(alert: Alert, namespace: str, key: str, config: Mapping[str, str] | N
     if namespace == "annotations":
         return alert.annotations.get(key) or None
     if namespace == "config" and key in CONFIG_KEYS:
-        return config.get(key) or None
+        return (config.get(key) or "").strip() or None
     return None
 
 
 def check_value(label: str, value: str) -> str:
     """Return `value` if it may go into an argv token, else raise `UnsafeValue` saying why."""
-    if label.startswith("config.") and label != "config.namespace":
+    if label.startswith("config.") and label.partition(".")[2] in URL_KEYS:
         if not SAFE_URL.match(value):
             why = "contains user:password@" if "@" in value else "not a plain http(s) URL (no query, no userinfo)"
             raise UnsafeValue(label, value, why)

@@ -93,21 +93,33 @@ def pod_findings(view: DeploymentView) -> list[Finding]:
     return out
 
 
+OOM_HINT = "the container hit its memory limit: check requests/limits and the model's footprint"
+
+
+def _last_death(c) -> str:
+    code = f" (exit {c.last_exit_code})" if c.last_exit_code is not None else ""
+    return f"last {c.last_reason}{code} {ago(c.last_finished)} ago"
+
+
 def _pod(pod: Pod) -> list[Finding]:
     out = []
     where = f" on {pod.node}" if pod.node else ""
     for c in pod.containers:
         name = f"{pod.name}/{c.name}" if len(pod.containers) > 1 else pod.name
-        if c.state == "waiting" and c.reason in BAD_WAITING:
-            out.append(Finding("critical", "pods", f"{name}: {c.reason} ({c.restarts} restarts){where}", c.message))
-        if c.last_reason == "OOMKilled" or (c.state == "terminated" and c.reason == "OOMKilled"):
+        looping = c.state == "waiting" and c.reason in BAD_WAITING
+        oom = c.last_reason == "OOMKilled" or (c.state == "terminated" and c.reason == "OOMKilled")
+        if looping:
+            # A crash loop's cause is how the previous instance died: both on one line.
+            cause = f" · {_last_death(c)}" if c.last_reason else ""
+            out.append(Finding("critical", "pods", f"{name}: {c.reason}{cause} ({c.restarts} restarts){where}",
+                               OOM_HINT if oom else c.message))
+        elif oom:
             out.append(Finding("critical", "pods", f"{name} was OOMKilled (exit {c.last_exit_code or 137}) "
-                                                   f"{ago(c.last_finished)} ago; {c.restarts} restarts",
-                               "the container hit its memory limit: check requests/limits and the model's footprint"))
+                                                   f"{ago(c.last_finished)} ago; {c.restarts} restarts", OOM_HINT))
         elif c.last_reason in BAD_TERMINATED:
             out.append(Finding("warning", "pods", f"{name} last terminated: {c.last_reason} (exit "
                                                   f"{c.last_exit_code}) {ago(c.last_finished)} ago; {c.restarts} restarts"))
-        elif c.restarts and not (c.state == "waiting" and c.reason in BAD_WAITING):
+        elif c.restarts:
             out.append(Finding("warning", "pods", f"{name}: {c.restarts} restarts" +
                                (f", last: {c.last_reason}" if c.last_reason else "")))
     if pod.phase not in {"Running", "Succeeded"} or (pod.phase == "Running" and not pod.ready and not out):

@@ -10,6 +10,20 @@ from typing import Mapping
 from .alerts import EMPTY, utcnow
 
 
+def compact_age(start: datetime | None, now: datetime | None = None) -> str:
+    """42s, 7m, 3h12m, 2d4h (the same form as the tables' Age column)."""
+    if start is None:
+        return "?"
+    seconds = max(0, int(((now or utcnow()) - start).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    return f"{hours}h{minutes % 60:02d}m" if hours < 24 else f"{hours // 24}d{hours % 24}h"
+
+
 def freeze(value: object) -> object:
     """A read-only deep copy of a decoded API object (dicts → mappings, lists → tuples)."""
     if isinstance(value, dict):
@@ -40,6 +54,21 @@ class ContainerState:
     last_reason: str = ""  # lastState.terminated: why the previous instance died
     last_exit_code: int | None = None
     last_finished: datetime | None = None
+
+    @property
+    def troubled(self) -> bool:
+        """Worth a line of its own: not running now, or an earlier instance died."""
+        return bool((self.reason and self.state != "running") or self.last_reason)
+
+    def status_text(self, now: datetime | None = None) -> str:
+        """What is wrong with it, the current state first and the last death after it, e.g.
+        `CrashLoopBackOff · last OOMKilled (137) 2m ago` ("" when nothing is)."""
+        parts = [self.reason] if self.reason and self.state != "running" else []
+        if self.last_reason:
+            code = f" ({self.last_exit_code})" if self.last_exit_code is not None else ""
+            when = f" {compact_age(self.last_finished, now)} ago" if self.last_finished is not None else ""
+            parts.append(f"last {self.last_reason}{code}{when}")
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,24 @@ def configuration_problem(settings: Settings, environ: dict[str, str] | None = N
     return "no kubeconfig (--kube-context, KUBECONFIG or ~/.kube/config) and not running in a cluster"
 
 
+def current_context(settings: Settings, environ: dict[str, str] | None = None) -> str:
+    """The context the cluster feature uses: `--kube-context`, else the kubeconfig's current-context
+    ("in-cluster" inside a pod, "" when there is none). Reads the files (YAML), imports no kubernetes."""
+    if settings.kube_context.strip():
+        return settings.kube_context.strip()
+    import yaml
+
+    for path in kubeconfig_paths(settings, environ):
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+        name = doc.get("current-context") if isinstance(doc, dict) else None
+        if isinstance(name, str) and name:
+            return name  # the first file that sets it wins, as kubectl merges them
+    return "in-cluster" if in_cluster(environ) else ""
+
+
 def target_of(settings: Settings, alert: Alert | None) -> tuple[str, str]:
     """(namespace, deployment name) of the alert: its labels, else the configured namespace/model label."""
     if alert is None:

@@ -67,6 +67,20 @@ def find_alertmanager() -> str:
     )
 
 
+def find_promtool() -> str:
+    """Path of ``promtool`` (shipped with Prometheus): next to the ``prometheus`` binary first, then PATH."""
+    explicit = _from_env("MLCALL_PROMTOOL_BIN", APT_HINT)
+    if explicit:
+        return explicit
+    try:
+        beside = Path(find_prometheus()).resolve().parent / "promtool"
+        if _executable(beside):
+            return str(beside)
+    except BinaryNotFound:
+        pass
+    return _find("MLCALL_PROMTOOL_BIN", ("promtool",), "promtool", APT_HINT)
+
+
 def find_amtool() -> str:
     """Path of ``amtool`` (shipped with Alertmanager)."""
     return _find("MLCALL_AMTOOL_BIN", ("amtool",), "amtool", APT_HINT)

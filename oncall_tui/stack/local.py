@@ -1,4 +1,5 @@
-"""LocalStack: real Prometheus, Alertmanager (one or an HA cluster) and MLflow on 127.0.0.1.
+"""LocalStack: real Prometheus, Alertmanager (one or an HA cluster) and MLflow on 127.0.0.1, and optionally
+an emulated Kubernetes API (kmock, stack/demo_cluster.py) and hours of metric history (stack/history.py).
 
 Used by ``mlcall-tui demo`` and by the integration tests (same code). Everything listens on loopback
 on free ports, lives in one work directory, and is stopped in reverse order by :meth:`stop`
@@ -36,13 +37,25 @@ class LocalStack(StackQueries):
         fast: bool = True,
         progress: Callable[[str], None] | None = None,
         startup_timeout: float = 120.0,
+        scenario: str | None = None,
+        history_hours: float = 0.0,
+        kube: bool = False,
     ) -> None:
+        """`scenario` is applied before Prometheus starts (so the history shows it); `history_hours` of
+        the model service's past are written into Prometheus' TSDB first; `kube` starts the emulated
+        Kubernetes API with the demo's Deployments (`kubeconfig` then points at it)."""
         if alertmanager_peers < 0:
             raise ValueError("alertmanager_peers must be >= 0")
         self._want_prometheus = prometheus
         self._n_peers = alertmanager_peers
         self._want_mlflow = mlflow
         self._want_model_service = model_service
+        self._scenario = scenario
+        self.history_hours = history_hours
+        self._want_kube = kube
+        self.kube: Any = None  # DemoCluster (kmock is imported only when used)
+        self.kubeconfig: Path | None = None
+        self.history_timings: dict[str, float] = {}
         self.fast = fast
         self._progress = progress or (lambda _line: None)
         self.startup_timeout = startup_timeout
@@ -120,10 +133,14 @@ class LocalStack(StackQueries):
 
             self.model_service = ModelService().start()
             self._say(f"synthetic model service on {self.model_service.metrics_url}")
+            if self._scenario:
+                apply_scenario(self.model_service, self._scenario)
         if am_bin:
             self._launch_alertmanagers(am_bin, deploy)
         if prom_bin:
             self._launch_prometheus(prom_bin, deploy)
+        if self._want_kube:  # in-process; importing kmock takes a moment: overlap it with the servers' start
+            self._start_kube()
 
         timeout = self.startup_timeout
         for peer in self._peers:
@@ -183,9 +200,41 @@ class LocalStack(StackQueries):
             self._say(f"starting Alertmanager peer {i}…")
             peer.start(wait=False)
 
+    def _start_kube(self) -> None:
+        from oncall_tui.stack.demo_cluster import DemoCluster
+        from oncall_tui.stack.model_service import DEFAULT_MODELS
+
+        assert self.workdir is not None
+        models = self.model_service.models if self.model_service is not None else [m.name for m in DEFAULT_MODELS]
+        self.kube = DemoCluster(models, self.workdir / "kube").start()
+        self.kubeconfig = self.kube.kubeconfig
+        if self.model_service is not None:
+            self.kube.apply_scenario(self._incidents())
+        self._say(f"emulated Kubernetes API (kmock) on {self.kube.url}, kubeconfig {self.kubeconfig}")
+
+    def _incidents(self) -> list[tuple[str, str]]:
+        return [(m, kind) for m, kinds in self.model_service.incidents().items() for kind in kinds]
+
+    def _write_history(self, prom_dir: Path) -> None:
+        from oncall_tui.stack.history import write_history
+
+        labels = {"job": configs.MODEL_SERVICE_JOB, "instance": self.model_service.target,
+                  "namespace": configs.MODEL_SERVICE_NAMESPACE}
+        self._say(f"writing {self.history_hours:g} h of metric history into Prometheus' TSDB (promtool)…")
+        try:
+            self.history_timings = write_history(self.model_service, binaries.find_promtool(), prom_dir / "data",
+                                                 hours=self.history_hours, target_labels=labels)
+        except Exception as exc:  # the stack is still useful without its past: say so, go on
+            self._say(f"no history: {exc}")
+            return
+        t = self.history_timings
+        self._say(f"history written: {t['generate']:.1f} s to generate, {t['promtool']:.1f} s in promtool")
+
     def _launch_prometheus(self, binary: str, deploy: Path) -> None:
         assert self.workdir is not None
         prom_dir = self.workdir / "prometheus"
+        if self.history_hours > 0 and self.model_service is not None:
+            self._write_history(prom_dir)
         rules = configs.write_rules(deploy, prom_dir / "rules", fast=self.fast)
         config = configs.prometheus_config(
             model_target=self.model_service.target if self.model_service is not None else None,
@@ -242,6 +291,8 @@ class LocalStack(StackQueries):
             steps.append(self.webhook_sink.stop)
         if self.model_service is not None:
             steps.append(self.model_service.stop)
+        if self.kube is not None:
+            steps.append(self.kube.stop)
         for step in steps:
             try:
                 step()
@@ -263,4 +314,7 @@ class LocalStack(StackQueries):
     def apply_scenario(self, name: str) -> Scenario:
         if self.model_service is None:
             raise StackError("this stack runs no model service (model_service=False)")
-        return apply_scenario(self.model_service, name)
+        scenario = apply_scenario(self.model_service, name)
+        if self.kube is not None:
+            self.kube.apply_scenario(self._incidents())
+        return scenario

@@ -217,6 +217,21 @@ class ModelService:
         with self._lock:
             return {m: dict(s.incidents) for m, s in self._models.items() if s.incidents}
 
+    # -- history (stack/history.py) ----------------------------------------------------------
+    def states(self) -> dict[str, _ModelState]:
+        """The models' simulation states (read-only use: incidents, baselines, training times)."""
+        with self._lock:
+            return dict(self._models)
+
+    def continue_from(self, model: str, history: _ModelState, training_failures: int, push_errors: int) -> None:
+        """Carry on from the last values of a written history, so live counters continue its series."""
+        with self._lock:
+            state = self._state(model)
+            state.buckets = list(history.buckets)
+            state.count, state.total_seconds, state.nans = history.count, history.total_seconds, history.nans
+            state.training.value, state.pushes.value = training_failures, push_errors
+            self._last_collect = time.monotonic()
+
     # -- collection --------------------------------------------------------------------------
     def _advance_locked(self) -> None:
         now = time.monotonic()

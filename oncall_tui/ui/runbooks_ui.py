@@ -28,17 +28,13 @@ class RunbooksUI:
         self._intents: dict[tuple[str, int], str] = {}
 
     def config(self) -> dict[str, str]:
-        """`config.*` placeholders: the URLs and namespace this session uses (no credentials)."""
-        from ..runbook_steps import default_config
+        """`config.*` placeholders: every value this session uses (no credentials); a missing one blocks
+        the steps that need it (see runbook_steps.config_values)."""
+        from ..runbook_steps import config_values
+        from ..sources.cluster import current_context
 
-        s = self.settings
-        out = default_config()
-        for key, value in (("prometheus_url", s.prometheus_url), ("mlflow_uri", s.mlflow_uri),
-                           ("alertmanager_url", s.alertmanager_urls[0] if s.alertmanager_urls else "")):
-            if value:
-                out[key] = value.rstrip("/")
-        out["namespace"] = s.namespace
-        return out
+        settings = self.settings
+        return config_values(settings, kube_context=current_context(settings))
 
     def open(self, alert: Alert | None) -> None:
         if alert is None:

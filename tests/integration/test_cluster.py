@@ -150,10 +150,11 @@ async def test_panel_lists_pods_with_restarts_oomkilled_and_crashloop(bare_am, k
         assert "image registry.local/fraud:1.5.0" in text
         assert "pods (3)" in text
         lines = text.splitlines()
-        crash = next(line for line in lines if line.startswith("bbb222-crash2"))
-        assert "Running not ready ↻7 CrashLoopBackOff @node-b" in crash
-        oom = next(line for line in lines if line.startswith("bbb222-oom01"))
-        assert "↻5 OOMKilled @node-a" in oom
+        crash = next(i for i, line in enumerate(lines) if line.startswith("bbb222-crash2"))
+        assert "Running not ready ↻7 @node-b" in lines[crash]
+        assert lines[crash + 1].strip() == "CrashLoopBackOff · last Error (137) 1m ago"  # the state and its cause
+        oom = next(i for i, line in enumerate(lines) if line.startswith("bbb222-oom01"))
+        assert "↻5 @node-a" in lines[oom] and lines[oom + 1].strip() == "last OOMKilled (137) 1m ago"
         assert "bbb222-fine03 Running ↻0 @node-c" in text
         assert "zzz999" not in text  # a ReplicaSet another Deployment controls is not ours
         # the permission check ran before the action is offered (SelfSubjectAccessReviews)
@@ -183,7 +184,7 @@ async def test_diagnose_shows_findings_events_and_a_sanitized_log_tail_and_saves
         titles = [f.title for f in screen.result.findings]
         severities = [f.severity for f in screen.result.findings]
         assert severities == sorted(severities, key=["critical", "warning", "info", "ok"].index)  # by severity
-        assert f"{seeded['crashing']}: CrashLoopBackOff (7 restarts) on node-b" in titles
+        assert f"{seeded['crashing']}: CrashLoopBackOff · last Error (exit 137) 1 min ago (7 restarts) on node-b" in titles
         assert any(t.startswith(f"{name}-bbb222-oom01 was OOMKilled (exit 137)") and "5 restarts" in t for t in titles)
         assert "2/3 replicas available" in titles
         # warning events of the Deployment's pods: reason, message, count, age; Normal and others' events left out

@@ -32,7 +32,7 @@ from tests.integration.test_cluster import (
     show_alert,
     text_of,
 )
-from tests.support.kube import DEPLOYMENTS, REPLICASETS, replica_set
+from tests.support.kube import DEPLOYMENTS, PODS, REPLICASETS, pod, replica_set
 from tests.support.ui import post_alerts, table_rows, wait_for
 
 pytestmark = pytest.mark.integration
@@ -54,6 +54,34 @@ def champion(uri: str, model: str) -> str:
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri).get_registered_model(model).aliases.get("champion")
+
+
+async def test_a_crash_loop_after_an_oom_kill_shows_both_in_the_panel_and_in_diagnose(bare_am, kube, tmp_path):
+    """The most common state of an out-of-memory model server: waiting in CrashLoopBackOff, and the cause
+    is in lastState.terminated (OOMKilled, 137). Both, with the age, in the panel and in diagnose."""
+    name = new_name()
+    seeded = seed(kube, name)
+    looping = pod(seeded["rs2"], "oomloop", restarts=12, waiting="CrashLoopBackOff", ready=False,
+                  last_reason="OOMKilled", node="node-d")  # lastState.terminated: OOMKilled, exit 137, 60 s ago
+    kube.put(PODS, looping)
+    post_alerts(bare_am, [alert(name)])
+    app = MlcallApp(settings(tmp_path, str(kube.kubeconfig(tmp_path)), alertmanager_urls=(bare_am,)))
+    async with app.run_test(size=SIZE) as pilot:
+        await show_alert(app, pilot, name)
+        text = await wait_for(pilot, lambda: "oomloop" in panel_text(app) and panel_text(app), what="the panel")
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("bbb222-oomloop"))
+        assert "Running not ready ↻12 @node-d" in lines[at]
+        assert lines[at + 1].strip() == "CrashLoopBackOff · last OOMKilled (137) 1m ago"
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnoseScreen) and app.screen.result is not None,
+                       what="the diagnosis")
+        findings = text_of(app.screen, "#dg-findings")
+        title = f"{name}-bbb222-oomloop: CrashLoopBackOff · last OOMKilled (exit 137) 1 min ago (12 restarts) on node-d"
+        assert title in findings and "hit its memory limit" in findings
+        await pilot.press("w")
+        report = (await wait_for(pilot, lambda: app.screen.saved, what="the report")).read_text()
+        assert "CrashLoopBackOff · last OOMKilled \\(exit 137\\) 1 min ago" in report
 
 
 async def open_both(app, pilot):

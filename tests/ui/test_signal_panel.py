@@ -102,6 +102,18 @@ def test_nan_and_inf_are_blank_columns_never_zero():
     assert blocks.count(" ") >= 3 and BLOCKS[0] not in blocks  # no low block stands in for a NaN
 
 
+def test_a_series_covering_a_small_part_of_the_window_says_since_when_the_data_exists():
+    end = 1_796_300_000.0  # 2026-12-03 12:13:20 UTC
+    window = 6 * 3600.0
+    fresh = Series({}, tuple((end - 600 + t, 0.3) for t in range(0, 601, 60)))  # the last 10 minutes only
+    result = QueryResult("q", end - window, end, 600, (fresh,), fetched_at=end)
+    drawn = line(Chart("k", "p95 lat", "s", result, fresh), 100, now=end, refresh=5, title_width=10).plain
+    assert "since 12:03" in drawn
+    full = Series({}, tuple((end - window + t, 0.3) for t in range(0, int(window) + 1, 600)))
+    drawn = line(Chart("k", "p95 lat", "s", result, full), 100, now=end, refresh=5, title_width=10).plain
+    assert "since" not in drawn
+
+
 async def test_slow_prometheus_shows_timeout_and_the_ui_stays_responsive():
     fake = fake_prometheus("fraud", "churn")
     fake.routes.clear()

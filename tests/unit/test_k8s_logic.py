@@ -164,3 +164,20 @@ def test_markdown_keeps_remote_text_inert():
     assert not re.search(r"(?<!\\)<img", text) and "\\<img src=x\\>" in text and "pw@" not in text
     assert "\x1b" not in text and "aGk=" not in text
     assert "a \\| b" in text and "````text\n```\nok\n````" in text
+
+
+def test_a_crash_loop_is_shown_with_how_the_container_last_died_per_container():
+    now = utcnow()
+    oom = dict(last_reason="OOMKilled", last_exit_code=137, last_finished=now - timedelta(minutes=2))
+    looping = ContainerState("server", state="waiting", reason="CrashLoopBackOff", restarts=9, **oom)
+    assert looping.status_text(now) == "CrashLoopBackOff · last OOMKilled (137) 2m ago"
+    assert ContainerState("server", state="running", ready=True, restarts=1, **oom).status_text(now) == \
+        "last OOMKilled (137) 2m ago"
+    assert ContainerState("server", state="running", ready=True).status_text(now) == ""
+    assert ContainerState("s", state="waiting", reason="ImagePullBackOff").status_text(now) == "ImagePullBackOff"
+    pod = Pod("d-1-a", "ns", "Running", "n1", containers=(
+        ContainerState("sidecar", state="running", ready=True), looping))
+    (finding,) = pod_findings(DeploymentView(dep(1, "v1"), (), (pod,)))[1:]  # after "0/3 available"
+    assert finding.severity == "critical" and finding.title.startswith(
+        "d-1-a/server: CrashLoopBackOff · last OOMKilled (exit 137) 2 min ago (9 restarts) on n1")
+    assert "memory limit" in finding.detail

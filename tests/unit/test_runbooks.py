@@ -225,7 +225,7 @@ async def test_injections_are_refused_before_any_process_starts(value, monkeypat
 def test_missing_and_bad_config_values_are_errors_too():
     with pytest.raises(MissingValue) as err:
         build_argv("kubectl -n {{ labels.namespace }} get pods", alert())
-    assert err.value.label == "labels.namespace" and err.value.why == "missing"
+    assert err.value.label == "labels.namespace" and err.value.why == "the alert has no `namespace` label"
     with pytest.raises(UnsafeValue, match="user:password"):
         build_argv("curl {{ config.mlflow_uri }}/health", alert(), {"mlflow_uri": "http://u:p@mlflow:5000"})
     with pytest.raises(UnsafeValue):

@@ -21,22 +21,32 @@ def bar(done: int, total: int, width: int = 12) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _pod_line(pod: Pod, prefix: str) -> Text:
+BAD_REASONS = {"CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull"}
+
+
+def _pod_line(pod: Pod, prefix: str, now: datetime) -> Text:
+    """`name phase [not ready] ↻N @node`, then one indented line per container with a problem:
+    `CrashLoopBackOff · last OOMKilled (137) 2m ago` (the cause of a crash loop is the last death)."""
     text = Text(end="")
     name = pod.name[len(prefix):] if prefix and pod.name.startswith(prefix) else pod.name
-    bad = pod.reason in {"CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull"}
+    troubled = [c for c in pod.containers if c.troubled]
+    bad = any(c.reason in BAD_REASONS or c.last_reason in BAD_REASONS for c in troubled)
     text.append_text(safe(name, "bold" if bad or not pod.ready else "", single_line=True, max_len=24))
     text.append(" ")
     text.append_text(safe(pod.phase or "?", "" if pod.phase == "Running" else "bold", single_line=True, max_len=12))
     if not pod.ready:
         text.append(" not ready", style="bold")
     text.append(f" ↻{pod.restarts}", style="bold" if pod.restarts else "dim")
-    if pod.reason:
-        text.append(" ")
-        text.append_text(safe(pod.reason, "bold reverse" if bad else "bold", single_line=True, max_len=28))
     if pod.node:
         text.append(" @", style="dim")
         text.append_text(safe(pod.node, "dim", single_line=True, max_len=24))
+    for c in troubled:
+        text.append("\n  ")
+        if len(pod.containers) > 1:
+            text.append_text(safe(c.name, "dim", single_line=True, max_len=20))
+            text.append(": ", style="dim")
+        worst = c.reason in BAD_REASONS or c.last_reason in BAD_REASONS
+        text.append_text(safe(c.status_text(now), "bold reverse" if worst else "bold", single_line=True, max_len=90))
     return text
 
 
@@ -88,7 +98,7 @@ def describe_view(view: DeploymentView, now: datetime | None = None, *, rollback
     text.append(f"pods ({len(view.pods)})\n", style="bold underline")
     prefix = f"{d.name}-"
     for pod in view.pods[:MAX_PODS]:
-        text.append_text(_pod_line(pod, prefix))
+        text.append_text(_pod_line(pod, prefix, now))
         text.append("\n")
     if len(view.pods) > MAX_PODS:
         text.append(f"… {len(view.pods) - MAX_PODS} more (d diagnose)\n", style="dim")

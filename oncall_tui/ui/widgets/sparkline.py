@@ -176,9 +176,13 @@ def gap_note(raster: Raster, chart: Chart, *, long: bool = False) -> str:
         last = chart.series.points[-1][0] if chart.series and chart.series.points else None
         when = clock_time(last) if last is not None else "?"
         parts.append(f"no sample since {when} UTC" if long else f"ends {when[:5]}")
+    first = chart.series.points[0][0] if chart.series and chart.series.points else None
     if raster.leading and long:
-        first = chart.series.points[0][0] if chart.series and chart.series.points else None
         parts.append(f"no sample before {clock_time(first)} UTC" if first is not None else "no sample")
+    elif first is not None and raster.leading * 3 >= len(raster.cells):
+        # The series covers at most two thirds of the window (a new service, a fresh Prometheus): say
+        # since when the data exists, so a short line is not read as the whole window.
+        parts.append(f"since {clock_time(first)[:5]}")
     return ", ".join(parts)
 
 
