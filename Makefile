@@ -7,26 +7,27 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+LOCK := requirements.lock
 
 .PHONY: demo test venv binaries lint bench clean lock
 
-# The venv, with uv $(UV_VERSION) in it (the version that writes and reads uv.lock).
+# The venv, with uv $(UV_VERSION) in it (the version that writes and reads the lock).
 define ensure_uv
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(UV) --version 2>/dev/null | grep -qx 'uv $(UV_VERSION)\( .*\)\?' || $(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
 endef
 
-# Exactly the versions in uv.lock (extras test and demo included). uv itself lives in the venv and is not
-# in the lock, so the sync is --inexact: it removes nothing (`make clean venv` for a venv with only the lock).
-$(VENV)/.installed: pyproject.toml uv.lock
+# Exactly the versions and hashes in requirements.lock (every extra), then the project itself, editable.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(ensure_uv)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --frozen --inexact --extra test --extra demo
+	$(UV) pip install --quiet -p $(PY) --require-hashes -r $(LOCK)
+	$(UV) pip install --quiet -p $(PY) --no-deps -e .
 	@touch $@
 
-# After changing the dependencies in pyproject.toml: `make lock`, then commit uv.lock with the change.
+# After changing the dependencies in pyproject.toml: `make lock`, then commit requirements.lock with the change.
 lock:
 	$(ensure_uv)
-	$(UV) lock
+	$(UV) pip compile --quiet --universal --all-extras --generate-hashes pyproject.toml -o $(LOCK)
 
 venv: $(VENV)/.installed
 

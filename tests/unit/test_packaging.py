@@ -24,28 +24,23 @@ def test_the_wheel_carries_runbooks_themes_and_deploy(tmp_path):
     assert "oncall_tui/data/deploy/prometheus/ml-alerts.rules.yml" in names
 
 
-def test_uv_lock_was_made_from_this_pyproject():
-    """`make` installs from uv.lock (--frozen, which does not check it): a dependency added to
-    pyproject.toml without `make lock` would silently not be installed."""
+def test_the_lock_pins_every_dependency_of_this_pyproject():
+    """`make` installs exactly requirements.lock: a dependency added to pyproject.toml without `make lock`
+    would silently not be installed, and one whose range moved past its pin would install a wrong version."""
     import re
     import tomllib
 
     from packaging.requirements import Requirement
-    from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
 
-    def key(group: str, name: str, specifier: str) -> tuple[str, str, str]:
-        return group, canonicalize_name(name), str(SpecifierSet(specifier))
-
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {key("", r.name, str(r.specifier)) for r in map(Requirement, project["dependencies"])}
-    for extra, requirements in project.get("optional-dependencies", {}).items():
-        wanted |= {key(extra, r.name, str(r.specifier)) for r in map(Requirement, requirements)}
-    lock = tomllib.loads((ROOT / "uv.lock").read_text())
-    entry = next(p for p in lock["package"] if p["name"] == project["name"])
-    locked = set()
-    for dep in entry["metadata"]["requires-dist"]:
-        extra = re.search(r"extra == '([^']+)'", dep.get("marker", ""))
-        locked.add(key(extra.group(1) if extra else "", dep["name"], dep.get("specifier", "")))
-    assert wanted == locked, ("uv.lock is out of date with pyproject.toml: run `make lock` and commit uv.lock\n"
-                              f"only in pyproject.toml: {sorted(wanted - locked)}\nonly in uv.lock: {sorted(locked - wanted)}")
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [Requirement(r) for extra in project.get("optional-dependencies", {}).values() for r in extra]
+    text = (ROOT / "requirements.lock").read_text()
+    pinned = {canonicalize_name(name): version for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M)}
+    missing = [str(r) for r in wanted if canonicalize_name(r.name) not in pinned]
+    wrong = [f"{r} (locked {pinned[canonicalize_name(r.name)]})" for r in wanted
+             if canonicalize_name(r.name) in pinned and not r.specifier.contains(pinned[canonicalize_name(r.name)], prereleases=True)]
+    assert not missing and not wrong, ("requirements.lock is out of date with pyproject.toml: run `make lock` and commit it\n"
+                                       f"not locked: {missing}\nlocked outside the range: {wrong}")
+    assert "--hash=sha256:" in text and "://" not in text  # hashes pinned; no index address written down
