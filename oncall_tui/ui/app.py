@@ -19,6 +19,7 @@ from ..safe_text import safe
 if TYPE_CHECKING:
     from ..sources.alertmanager import AlertmanagerSource
     from ..sources.prometheus import PrometheusSource
+from .changes_ui import ChangesUI
 from .cluster_ui import ClusterUI
 from .ergonomics import ErgonomicApp
 from .registry_ui import RegistryUI
@@ -53,6 +54,8 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.registry = RegistryUI(self)  # the model panel, models screen and registry rollback
         self.cluster = ClusterUI(self)  # deployment panel, diagnose (d), deployment rollback, rollout watches
         self.runbooks = RunbooksUI(self, self.audit)  # `r`: the alert's runbook, runnable steps
+        self.changes = ChangesUI(self, self.audit, registry=lambda: self.registry.source,  # what changed: marks
+                                 cluster=self.cluster.source, cluster_problem=self.cluster.problem)
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
         self.setup_theme()
 
@@ -114,6 +117,10 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
             if source is not None:
                 await source.aclose()
         await self.signals.aclose()
+
+    def on_alert_table_alert_highlighted(self, event) -> None:
+        """The highlight bubbles up from the alerts screen: features subscribe here, not in the screen."""
+        self.changes.alert_highlighted(event.alert)
 
     # -- data arriving ---------------------------------------------------------------------------------
     def _on_alertmanager(self, status: SourceStatus, alerts: list[Alert] | None) -> None:

@@ -175,4 +175,5 @@ class RegistryUI:
             return
         from .screens.rollback import open_rollback
 
-        open_rollback(self.app, alert)
+        changes = getattr(self.app, "changes", None)  # its likely trigger's undo becomes the default target
+        open_rollback(self.app, alert, changes.trigger(alert) if changes is not None else None)

@@ -130,7 +130,9 @@ class SignalsUI:
         from .screens.zoom import ZoomScreen
 
         self._cancel()
-        self.app.push_screen(ZoomScreen(alert, self._service(), refresh=self.refresh),
+        changes = getattr(self.app, "changes", None)  # the alert's change marks, if that feature is on
+        self.app.push_screen(ZoomScreen(alert, self._service(), refresh=self.refresh,
+                                        changes=changes.cached_view if changes is not None else None),
                              callback=lambda _result: self.reload())
 
     def window_label(self) -> str:
