@@ -171,6 +171,15 @@ def registry_changes(model: str, alias: str, aliases: dict[str, str], versions: 
         summary = f"{alias} v{before} → v{after}" if before else f"{alias} → v{after}"
         out.append(Change(at, ALIAS, summary, who=actor, why=reason, source="audit log", undo=undo(before)))
     recorded = {(b, a) for _, b, a, _, _ in moves}
+    previous_after, previous_at = "", None
+    for at, before, after, _, _ in moves:  # the alias was at `before` when this tool moved it: how it got there
+        tagged = before in by_version and by_version[before].tags.get(f"{HISTORY_TAG}{alias}")  # mlcall, elsewhere
+        if before and before != previous_after and not tagged:
+            created = _ts(by_version[before].created_at) if before in by_version else None
+            lower = max([t for t in (created, previous_at) if t is not None], default=None)
+            if lower is not None and lower <= at:
+                out.append(_unrecorded(alias, model, before, previous_after, lower, undo))
+        previous_after, previous_at = after, at
     last_move = _LAST_MOVE.match(model_tags.get(f"{LAST_MOVE_TAG}{alias}", ""))
     for v in versions:  # moves this tool made, recorded on the version but not in this audit log
         previous = v.tags.get(f"{HISTORY_TAG}{alias}", "")
@@ -191,12 +200,17 @@ def registry_changes(model: str, alias: str, aliases: dict[str, str], versions: 
         created = _ts(by_version[current].created_at) if current in by_version else None
         lower = max([t for t in (created, last[0] if last else None) if t is not None], default=None)
         if not covered and lower is not None:  # someone else moved it: when and from where is not recorded
-            before = last[2] if last else ""  # known only when this tool's last move left it there
-            summary = f"{alias} v{before} → v{current}" if before else f"{alias} → v{current}"
-            why = "moved outside mlcall-tui (no history tag)" + ("" if before else "; previous version unknown")
-            out.append(Change(lower, ALIAS, summary, why=why, source="MLflow registry", at_or_after=True,
-                              undo=undo(before)))
+            out.append(_unrecorded(alias, model, current, last[2] if last else "", lower, undo))
     return out
+
+
+def _unrecorded(alias: str, model: str, to: str, before: str, lower: float,
+                undo: Callable[[str], ChangeUndo | None]) -> Change:
+    """A move nobody recorded (another client) to `to`: at or after `lower`; from `before` only when this
+    tool's previous move left the alias there, else from an unknown version (and then no undo)."""
+    summary = f"{alias} v{before} → v{to}" if before else f"{alias} → v{to}"
+    why = "moved outside mlcall-tui (no history tag)" + ("" if before else "; previous version unknown")
+    return Change(lower, ALIAS, summary, why=why, source="MLflow registry", at_or_after=True, undo=undo(before))
 
 
 class RegistryChanges:

@@ -42,8 +42,8 @@ def entry(change: Change, alert_start: float | None, width: int) -> Text:
     """`▼ −4m  champion v6 → v7 by alice: retrain` (time relative to the alert's start, else UTC)."""
     out = Text(MARK_AT_OR_AFTER if change.at_or_after else MARK, style=mark_colour(), end="")
     if alert_start is not None:
-        when = relative(change.at - alert_start)
-        out.append(f" {'≥' if change.at_or_after else ''}{when:>6}  ", style="bold")
+        when = ("≥" if change.at_or_after else "") + relative(change.at - alert_start)
+        out.append(f" {when:>6}  ", style="bold")
     else:
         from .sparkline import clock_time
 
