@@ -90,7 +90,7 @@ def trigger_text(change: Change, alert_start: float, width: int = 0) -> Text:
     out.append(" ")
     out.append_text(safe(trigger_line(change, alert_start), "bold", single_line=True, max_len=300))
     if change.undo is not None:
-        out.append_text(safe(f" · R undoes it: {change.undo.label}", single_line=True, max_len=200))
+        out.append_text(safe(f" · undo: {change.undo.label}", single_line=True, max_len=200))
     if width:
         out.truncate(width, overflow="ellipsis")
     return out
