@@ -121,7 +121,8 @@ def likely_trigger(view: ChangeView | None, alert_start: float | None) -> Change
 def trigger_line(change: Change, alert_start: float) -> str:
     """"likely trigger: champion v6 → v7, 4 min before the alert" (≥ when only a lower bound is known)."""
     ago = before_words(alert_start - change.at)
-    when = f"≤ {ago} before the alert (moved at or after)" if change.at_or_after else f"{ago} before the alert"
+    when = (f"at or after {ago} before the alert (its exact time is not recorded)" if change.at_or_after
+            else f"{ago} before the alert")
     text = f"likely trigger: {change.summary}"
     if change.who:
         text += f" by {change.who}"

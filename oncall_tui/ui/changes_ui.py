@@ -54,6 +54,7 @@ class ChangesUI:
         self.alert: Alert | None = None
         self.wanted: Target | None = None
         self._timer = None
+        self._audit_seen: tuple[int, int] | None = None  # (mtime_ns, size) of the audit log when last read
         self.drawn = 0  # change views handed to the panel (the benchmark waits on it)
 
     def _service(self) -> ChangeService:
@@ -101,6 +102,7 @@ class ChangesUI:
             self._push(alert, None)
             return
         service = self._service()
+        self._audit_changed(service)
         fresh = service.cached(target)
         if fresh is not None:
             self._push(alert, fresh)
@@ -112,6 +114,17 @@ class ChangesUI:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.app.set_timer(DEBOUNCE, self._start)
+
+    def _audit_changed(self, service: ChangeService) -> None:
+        """A new audit record (a rollback just ran, here or in another session): collect again."""
+        try:
+            stat = self.audit.path.stat()
+            seen = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            seen = (0, 0)
+        if self._audit_seen is not None and seen != self._audit_seen:
+            service.clear()
+        self._audit_seen = seen
 
     def _busy(self) -> bool:
         return any(w.group == GROUP and not w.is_finished for w in self.app.workers)

@@ -137,7 +137,7 @@ async def test_changes_are_marked_listed_named_and_undone(scene, kube, tmp_path)
         assert tool < other
         assert listed[tool].split()[1].startswith("−")  # before the alert's start
         assert "≥" in listed[other]  # moved by another client: only "at or after" is known
-        assert "DVC metrics commits: not configured" in " ".join(text)
+        assert "no changes from: DVC metrics commits, training Job completions" in " ".join(text)
 
         # -- the detail names the likely trigger: the tool's alias move -----------------------------------
         detail = app.alerts_screen.query_one(AlertDetail)
@@ -160,6 +160,8 @@ async def test_changes_are_marked_listed_named_and_undone(scene, kube, tmp_path)
         order = [next(i for i, ln in enumerate(listed) if what in ln) for what in (
             "champion v2 → v3 by alice: retrain", "champion → v2", f"{model} revision 2 (fraud:1.4): image 1.4")]
         assert order == sorted(order), listed  # newest first: the tool's move, the other client's, the rollout
+        assert any("DVC metrics commits: not configured · training Job completions: not configured" in ln
+                   for ln in listed)
         await pilot.press("escape")
 
         # -- R: the chooser offers the registry kind first; its plan's default is the move's undo ----------

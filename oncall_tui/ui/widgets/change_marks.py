@@ -53,12 +53,18 @@ def entry(change: Change, alert_start: float | None, width: int) -> Text:
     return out
 
 
-def sources_note(view: ChangeView) -> Text:
-    """Which sources said nothing, and why: "not configured: DVC metrics commits · Kubernetes: …"."""
+def sources_note(view: ChangeView, *, long: bool = False) -> Text:
+    """Which sources said nothing: their names first (they must survive truncation), the reasons when
+    `long` (the zoom view): "no changes from: Kubernetes, DVC metrics commits (not configured) · …"."""
     out = Text(end="")
-    parts = [f"{name}: {why}" for name, why in view.missing] + [f"{name} failed: {why}" for name, why in view.errors]
+    if long:
+        parts = [f"{name}: {why}" for name, why in view.missing] + [f"{name} failed: {why}" for name, why in view.errors]
+    else:
+        names = [name for name, _ in view.missing]
+        parts = [", ".join(names) + " (not configured or not applicable; z: why)"] if names else []
+        parts += [f"{name} failed: {why}" for name, why in view.errors]
     if parts:
-        out.append_text(safe("no changes from " + " · ".join(parts), "dim italic", single_line=True, max_len=600))
+        out.append_text(safe("no changes from: " + " · ".join(parts), "dim italic", single_line=True, max_len=800))
     return out
 
 
@@ -77,7 +83,7 @@ def changes_section(view: ChangeView, start: float, end: float, alert_start: flo
     if trigger is not None and alert_start is not None:
         out.append("\n")
         out.append_text(trigger_text(trigger, alert_start, width))
-    note = sources_note(view)
+    note = sources_note(view, long=not limit)
     if note.plain:
         note.truncate(max(1, width) if limit else max(1, width * 3), overflow="ellipsis")
         out.append("\n")
