@@ -177,3 +177,55 @@ async def test_changes_are_marked_listed_named_and_undone(scene, kube, tmp_path)
         assert "undoes the likely trigger: champion v2 → v3" in plan.target_why
         shown = app.screen.query_one("#rb-plan").content.plain
         assert "champion: v3 → v2" in shown and "default: its undo, champion back to v2" in shown
+
+
+async def test_a_rollout_as_trigger_makes_its_undo_the_deployment_rollbacks_default(bare_am, kube, tmp_path):
+    """Revisions 1 (2 days ago), 2 (10 min ago) and 3 (1 min ago, after the alert began, current): the
+    trigger is revision 2, so the plan goes back to revision 1 — not to 2, the `rollout undo` default."""
+    from datetime import datetime, timedelta, timezone
+
+    from textual.widgets import Button
+
+    from oncall_tui.ui.screens.deployment_rollback import DeploymentRollbackScreen
+    from tests.support.ui import post_alerts
+
+    name = f"fraud-{secrets.token_hex(3)}"
+    v1, v2, v3 = k.template("fraud:1.3"), k.template("fraud:1.4"), k.template("fraud:1.5")
+    dep = k.deployment(name, "ml", 3, v3, uid=f"uid-{name}")
+    kube.put(k.DEPLOYMENTS, dep)
+    kube.put(k.REPLICASETS, k.replica_set(dep, 1, v1, "aaa111", age=2 * 86400))
+    kube.put(k.REPLICASETS, k.replica_set(dep, 2, v2, "bbb222", age=600,
+                                          annotations={"kubernetes.io/change-cause": "release 1.4"}))
+    kube.put(k.REPLICASETS, k.replica_set(dep, 3, v3, "ccc333", age=60, replicas=3))
+    starts = datetime.now(timezone.utc) - timedelta(minutes=4)
+    post_alerts(bare_am, [{"labels": {"alertname": "ModelInferenceLatenessHigh", "severity": "critical",
+                                      "model": name, "namespace": "ml"}, "startsAt": starts.isoformat()}])
+    settings = Settings(alertmanager_urls=(bare_am,), refresh=0.5, timeout=3.0, user="oncall-tester",
+                        audit_log=str(tmp_path / "audit.jsonl"), kubeconfig=str(kube.kubeconfig(tmp_path)),
+                        kube_context="kmock", namespace="ml")
+    app = MlcallApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash")
+        app.alerts_screen.query_one("#filter").value = f"model={name}"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(table_rows(app)) == 1, what="the alert")
+        detail = app.alerts_screen.query_one(AlertDetail)
+        await wait_for(pilot, lambda: detail.trigger is not None, what="the likely trigger")
+        assert f"likely trigger: {name} revision 2 (fraud:1.4), 6 min before the alert" in detail.content.plain
+        assert "undo: ml/" + name + " back to revision 1" in detail.content.plain
+
+        for _ in range(20):  # the access review runs after the panel loaded: the chooser says "checking…" until then
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, RollbackChooser), what="the chooser")
+            if not app.screen.query_one("#kind-deployment", Button).disabled:
+                break
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+        assert app.screen.focused.id == "kind-deployment"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeploymentRollbackScreen) and app.screen.plan is not None
+                       and app.screen.plan.dry_run, timeout=30, what="the deployment plan")
+        plan = app.screen.plan
+        assert (plan.current_revision, plan.target_revision) == (3, 1)
+        shown = app.screen.query_one("#dr-plan").content.plain
+        assert f"likely trigger: {name} revision 2 (fraud:1.4)" in shown and "revision 3 → 1" in shown
