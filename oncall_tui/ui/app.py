@@ -161,6 +161,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         for poller in self.pollers:
             poller.refresh_now()
         self.signals.refresh_now()
+        self.changes.refresh_now()
         self.notify("Refreshing…", timeout=1.5)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

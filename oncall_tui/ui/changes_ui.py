@@ -115,6 +115,13 @@ class ChangesUI:
             self._timer.stop()
         self._timer = self.app.set_timer(DEBOUNCE, self._start)
 
+    def refresh_now(self) -> None:
+        """ctrl+r: collect the highlighted alert's changes again now."""
+        if self.service is not None:
+            self.service.clear()
+            self.wanted = None
+            self.alert_highlighted(self.alert)
+
     def _audit_changed(self, service: ChangeService) -> None:
         """A new audit record (a rollback just ran, here or in another session): collect again."""
         try:
