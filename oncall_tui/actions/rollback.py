@@ -47,8 +47,11 @@ def describe_error(exc: RegistryError, doing: str) -> str:
     return f"could not {doing}: {exc}"
 
 
-def plan_registry_rollback(source: RegistrySource, model: str, alias: str) -> RegistryRollbackPlan:
-    """Read the alias and the versions; choose the default target (see `choose_previous`)."""
+def plan_registry_rollback(source: RegistrySource, model: str, alias: str, *, prefer: str = "",
+                           prefer_why: str = "") -> RegistryRollbackPlan:
+    """Read the alias and the versions; choose the default target: `prefer` (the undo of the alert's
+    likely trigger, oncall_tui/changes.py) when it is a READY version other than the current one, else
+    `choose_previous`."""
     validate_alias(alias)
     try:
         registered = source.registered_model(model)
@@ -67,6 +70,11 @@ def plan_registry_rollback(source: RegistrySource, model: str, alias: str) -> Re
     if not candidates:
         raise PlanError(f"{model} has no other READY version than v{current}: nothing to roll back to")
     default, why = choose_previous(versions, current, alias)
+    preferred = next((v for v in candidates if v.version == prefer), None) if prefer else None
+    if preferred is not None:
+        default, why = preferred, prefer_why or f"undoes the likely trigger (back to v{prefer})"
+    elif prefer:
+        why = f"{why}; the likely trigger's undo v{prefer} is not a READY version other than v{current}"
     undo = undo_target(versions, current, alias)
     return RegistryRollbackPlan(
         model=model, alias=alias, current=current,

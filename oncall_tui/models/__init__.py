@@ -14,6 +14,11 @@ from .alerts import (  # noqa: F401
     severity_rank,
     utcnow,
 )
+from .changes import (  # noqa: F401
+    Change,
+    ChangeUndo,
+    ChangeView,
+)
 from .cluster import (  # noqa: F401
     AccessReview,
     ContainerState,

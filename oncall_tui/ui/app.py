@@ -25,6 +25,7 @@ from ..safe_text import safe
 if TYPE_CHECKING:
     from ..sources.alertmanager import AlertmanagerSource
     from ..sources.prometheus import PrometheusSource
+from .changes_ui import ChangesUI
 from .cluster_ui import ClusterUI
 from .ergonomics import ErgonomicApp
 from .registry_ui import RegistryUI
@@ -33,6 +34,7 @@ from .runbooks_ui import RunbooksUI
 from .screens.alerts import AlertsScreen
 from .signals_ui import SignalsUI
 from .silencing import Silencing
+from .widgets.alert_detail import AlertDetail
 
 AGE_EVERY = 10  # seconds between rewrites of the age column (the status bar's ages move every second)
 
@@ -61,18 +63,27 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.signals = SignalsUI(self, settings)  # signal and model-health sparklines, zoom view
         self.registry = RegistryUI(self, settings, self.audit)  # the model panel, models screen
         self.cluster = ClusterUI(self, settings, self.audit)  # deployment panel, access reviews, rollout watches
-        self.rollback = RollbackUI(self, settings, self.registry, self.cluster)  # `R`: registry, deployment, both
+        # what changed before the alert: marks on the sparkline, the Changes list, the likely trigger
+        self.changes = ChangesUI(self, settings, self.audit, panel=self.signals.panel, details=self._details,
+                                 registry=lambda: self.registry.source, cluster=self.cluster.source,
+                                 cluster_problem=self.cluster.problem)
+        self.signals.changes = self.changes.cached_view
+        self.rollback = RollbackUI(self, settings, self.registry, self.cluster,  # `R`: registry, deployment, both
+                                   trigger=self.changes.trigger)
         self.runbooks = RunbooksUI(self, settings, self.audit)  # `r`: the alert's runbook, runnable steps
         # the panels beside the alert's detail, in this order, and who follows the highlighted alert
         panels = (self.signals.panel, self.silencing.panel, self.registry.panel, self.cluster.panel)
         self.highlight_listeners: list[Callable[[Alert | None], None]] = [
             self.silencing.alert_highlighted, self.signals.alert_highlighted, self.registry.alert_highlighted,
-            self.cluster.alert_highlighted]
+            self.cluster.alert_highlighted, self.changes.alert_highlighted]
         self.alerts_screen = AlertsScreen(
             title=self._title(), read_only=settings.read_only, panels=panels, silencing=self.silencing,
             runbooks=self.runbooks, registry=self.registry, cluster=self.cluster, signals=self.signals,
             rollback=self.rollback)
         self.setup_theme()
+
+    def _details(self) -> Iterable[AlertDetail]:
+        return self.alerts_screen.query(AlertDetail) if self.alerts_screen.is_mounted else ()
 
     def _title(self) -> Text:
         title = Text("mlcall-tui", style="bold", end="")
@@ -179,6 +190,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
     def action_refresh_now(self) -> None:
         self._refresh_pollers()
         self.signals.refresh_now()
+        self.changes.refresh_now()
         self.notify("Refreshing…", timeout=1.5)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -9,13 +9,13 @@ Another kind is one more `RollbackKind` in `kinds()`; no screen changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # the dialogs bring the rollback actions: loaded on first use, not before the first frame
     from textual.app import App
 
     from ..config import Settings
-    from ..models import Alert
+    from ..models import Alert, Change
     from .cluster_ui import ClusterUI
     from .registry_ui import RegistryUI
     from .screens.rollback import RollbackKind
@@ -26,11 +26,13 @@ def _reason(alert: Alert | None) -> str:
 
 
 class RollbackUI:
-    def __init__(self, host: App, settings: Settings, registry: RegistryUI, cluster: ClusterUI) -> None:
+    def __init__(self, host: App, settings: Settings, registry: RegistryUI, cluster: ClusterUI,
+                 trigger: Callable[[Alert | None], Change | None] = lambda alert: None) -> None:
         self.host = host  # pushes the chooser and the dialogs, shows notifications
         self.settings = settings
         self.registry = registry
         self.cluster = cluster
+        self.trigger = trigger  # the alert's likely trigger (ui/changes_ui.py): its undo is the default target
 
     def kinds(self) -> list[RollbackKind]:
         from .screens.rollback import RollbackKind
@@ -51,12 +53,13 @@ class RollbackUI:
         from .screens.rollback import RollbackChooser
 
         kinds = {kind.key: kind for kind in self.kinds()}
+        trigger = self.trigger(alert)
 
         def chosen(key: str | None) -> None:
             if key in kinds:
-                kinds[key].open(alert)
+                kinds[key].open(alert, trigger=trigger)
 
-        self.host.push_screen(RollbackChooser(list(kinds.values()), alert), chosen)
+        self.host.push_screen(RollbackChooser(list(kinds.values()), alert, trigger), chosen)
 
     # -- registry ------------------------------------------------------------------------------------
     def _registry_unavailable(self, alert: Alert | None) -> str:
@@ -66,24 +69,24 @@ class RollbackUI:
             return f"the alert has no '{self.settings.model_label}' label"
         return ""
 
-    def _open_registry(self, alert: Alert | None) -> None:
+    def _open_registry(self, alert: Alert | None, trigger: Change | None = None) -> None:
         from .screens.rollback import RegistryRollbackScreen
 
         self.host.push_screen(RegistryRollbackScreen(self.registry, self.registry.model_of(alert),
-                                                     reason=_reason(alert)))
+                                                     reason=_reason(alert), trigger=trigger, alert=alert))
 
     # -- deployment ----------------------------------------------------------------------------------
-    def _open_deployment(self, alert: Alert | None) -> None:
+    def _open_deployment(self, alert: Alert | None, trigger: Change | None = None) -> None:
         from .screens.deployment_rollback import DeploymentRollbackScreen
 
         self.host.push_screen(DeploymentRollbackScreen(self.cluster, self.cluster.target(alert),
-                                                       reason=_reason(alert)))
+                                                       reason=_reason(alert), trigger=trigger, alert=alert))
 
     # -- both ----------------------------------------------------------------------------------------
     def _both_unavailable(self, alert: Alert | None) -> str:
         return self._registry_unavailable(alert) or self.cluster.rollback_unavailable(alert)
 
-    def _open_both(self, alert: Alert | None) -> None:
+    def _open_both(self, alert: Alert | None, trigger: Change | None = None) -> None:
         from .screens.both_rollback import BothRollbackScreen
 
         self.host.push_screen(BothRollbackScreen(self.cluster, self.registry, alert, reason=_reason(alert)))

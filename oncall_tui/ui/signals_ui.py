@@ -12,12 +12,12 @@ alerts screen's signal panel; the app calls `alert_highlighted` as the highlight
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 
 from ..config import ConfigError, Settings
-from ..models import Alert, SignalView
+from ..models import Alert, ChangeView, SignalView
 from ..safe_text import safe
 from ..signals import SignalService, window_label
 from .widgets.signal_panel import SignalPanel
@@ -43,6 +43,7 @@ class SignalsUI:
         self._interval = None
         self._last_fetch = 0.0  # monotonic time the shown view was fetched
         self.drawn = 0  # views drawn so far (the benchmark waits on it)
+        self.changes: Callable[[Alert], ChangeView | None] | None = None  # the zoom view's change marks
 
     @property
     def refresh(self) -> float:
@@ -131,7 +132,8 @@ class SignalsUI:
         from .screens.zoom import ZoomScreen
 
         self._cancel()
-        self.host.push_screen(ZoomScreen(alert, self.ensure_service(), refresh=self.refresh),
+        changes = self.changes  # the alert's change marks, when that feature is wired (ui/changes_ui.py)
+        self.host.push_screen(ZoomScreen(alert, self.ensure_service(), refresh=self.refresh, changes=changes),
                              callback=lambda _result: self.reload())
 
     def window_label(self) -> str:

@@ -14,7 +14,8 @@ own live in `$XDG_CONFIG_HOME/mlcall-tui/themes/` and win over a bundled theme o
 
 Project variables (app.tcss uses them as `$sev-critical` …; cells take them as Rich colours):
 sev-critical, sev-warning, sev-info, state-firing, state-pending, state-silenced, state-inhibited, ok,
-profile-danger (the danger profile's banner and dialog border) and profile-danger-text. A theme that
+profile-danger (the danger profile's banner and dialog border), profile-danger-text and change-mark (the
+▼ marks of registry alias moves and rollouts on the sparklines). A theme that
 leaves one out (Textual's built-in themes leave all out) gets a value derived from its own colours.
 
 The theme is `--theme` / `theme =` in the config if given, else the one last picked in the command
@@ -50,6 +51,7 @@ PROJECT_VARIABLES: dict[str, tuple[str, ...]] = {
     "state-inhibited": ("muted",),
     "ok": ("success",),
     "profile-danger": ("error",),
+    "change-mark": ("accent",),  # ▼ registry/rollout changes on the sparklines (ui/widgets/change_marks.py)
 }
 _COLOURS = ("primary", "secondary", "accent", "warning", "error", "success", "foreground", "background",
             "surface", "panel", "boost")

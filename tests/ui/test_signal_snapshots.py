@@ -4,10 +4,12 @@ a frozen clock, so every run draws the same picture (badges, gaps, error types, 
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 from textual.app import App, ComposeResult
 
-from oncall_tui.models import Alert
+from oncall_tui.models import Alert, Change, ChangeUndo, ChangeView
+from oncall_tui.models.changes import ALIAS, ROLLOUT, VERSION
 from oncall_tui.signals import SignalService
 from oncall_tui.sources.prometheus_queries import RangeQuerier
 from oncall_tui.ui import cells
@@ -96,6 +98,44 @@ def test_detail_panel_snapshot(snap_compare):
 def test_zoom_view_snapshot(snap_compare):
     with fake() as prometheus:
         app = ZoomApp(prometheus.url)
+
+        async def loaded(pilot) -> None:
+            await wait_for(pilot, lambda: isinstance(app.screen, ZoomScreen) and app.screen.view is not None,
+                           what="the zoom view")
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=loaded)
+
+
+# -- change marks ---------------------------------------------------------------------------------------
+STARTED = Alert("fp-latency", LABELS, starts_at=datetime.fromtimestamp(NOW - 300, timezone.utc))
+CHANGES = ChangeView((
+    Change(NOW - 180, ROLLOUT, "fraud-detector revision 4 (fraud:1.4)", why="image 1.4",
+           undo=ChangeUndo("deployment", "ml/fraud-detector back to revision 3", namespace="ml",
+                           name="fraud-detector", revision=3)),
+    Change(NOW - 600, ALIAS, "champion v6 → v7", who="alice", why="retrain [b]v7[/b]",
+           undo=ChangeUndo("registry", "champion back to v6", model="fraud-detector", alias="champion", version="6")),
+    Change(NOW - 780, ALIAS, "champion → v6", why="moved outside mlcall-tui (no history tag); previous version unknown",
+           at_or_after=True),
+    Change(NOW - 840, VERSION, "fraud-detector v7 registered (READY)"),
+), missing=(("DVC metrics commits", "not configured"), ("training Job completions", "not configured")))
+
+
+class MarkedZoomApp(App):  # not a ZoomApp subclass: Textual would run both on_mount handlers
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.service = service(url)
+
+    def on_mount(self) -> None:
+        no_theme_palette()
+        self.push_screen(ZoomScreen(STARTED, self.service, refresh=5.0, clock=clock, changes=lambda alert: CHANGES))
+
+
+def test_zoom_view_with_change_marks_snapshot(snap_compare):
+    """▼ above the plot at −10m and −3m, ▽ (at or after) at −13m; the Changes list newest first relative to
+    the alert's start (−5m), the likely trigger (the alias move, not the later rollout) and the silent
+    sources; `[b]v7[/b]` is text, not markup."""
+    with fake() as prometheus:
+        app = MarkedZoomApp(prometheus.url)
 
         async def loaded(pilot) -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, ZoomScreen) and app.screen.view is not None,

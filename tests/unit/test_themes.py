@@ -14,7 +14,7 @@ from oncall_tui.clipboard import matcher_string, quote
 from oncall_tui.ui import themes
 
 SEMANTIC = ("sev-critical", "sev-warning", "sev-info", "state-firing", "state-pending", "state-silenced",
-            "state-inhibited", "ok")
+            "state-inhibited", "ok", "change-mark")
 OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"}
 
 
@@ -148,3 +148,27 @@ def test_matcher_values_round_trip_and_carry_no_control_characters(labels):
     for name, value in labels.items():
         assert json.loads(quote(value)) == value  # the escapes are a subset of JSON's (and PromQL's)
         assert f"{name}={quote(value)}" in text
+
+
+@pytest.mark.parametrize("name", ["dark", "light", "high-contrast", "colour-blind-safe", None])
+def test_change_marks_read_in_every_bundled_theme_and_without_colour(name):
+    """The ▼/▽ glyphs carry the meaning (NO_COLOR: None, no palette at all); a theme only colours them,
+    in its own change-mark colour, distinct from the sparkline's ok/breach colours."""
+    from oncall_tui.changes import Change
+    from oncall_tui.ui import cells
+    from oncall_tui.ui.widgets.change_marks import MARK, MARK_AT_OR_AFTER, marks
+
+    variables = dict(bundled()[name].variables) if name else {}
+    cells.set_palette(themes.palette(variables) if name else {})
+    try:
+        row = marks((Change(30.0, "alias", "a"), Change(70.0, "alias", "b", at_or_after=True)), 0.0, 100.0, 10)
+        assert row.plain == f"   {MARK}   {MARK_AT_OR_AFTER}  "
+        styles = {str(span.style) for span in row.spans}
+        if name:
+            mark = themes.palette(variables)["change-mark"]
+            assert styles == {f"bold {mark}"}
+            assert mark not in {themes.palette(variables)["ok"], themes.palette(variables)["error"]}
+        else:
+            assert all("bold" in s for s in styles)  # still bold, and the glyphs differ from every block
+    finally:
+        cells.set_palette({})

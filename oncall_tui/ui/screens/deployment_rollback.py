@@ -24,9 +24,10 @@ from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Stati
 from textual.widgets.option_list import Option
 
 from ...actions import k8s_rollback as kr
-from ...models import DeploymentRollbackPlan, DeploymentRollbackResult, RolloutStatus
+from ...models import Alert, Change, DeploymentRollbackPlan, DeploymentRollbackResult, RolloutStatus
 from ...safe_text import safe, sanitize
 from ..cells import age
+from .rollback import trigger_note
 from .typed_confirm import TypedConfirmDialog
 
 if TYPE_CHECKING:
@@ -129,9 +130,15 @@ class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | Non
     RUNNING = "Rolling back: audit intent → patch (resourceVersion precondition) → read back…"
     RUN_GROUP = "dr-run"
 
-    def __init__(self, cluster: ClusterUI, key: tuple[str, str], *, reason: str = "") -> None:
+    def __init__(self, cluster: ClusterUI, key: tuple[str, str], *, reason: str = "", trigger: Change | None = None,
+                 alert: Alert | None = None) -> None:
         super().__init__()
         self.cluster, self.key = cluster, key
+        undo = trigger.undo if trigger is not None else None
+        # the likely trigger's undo (a revision of this Deployment) is the default target
+        self.first_revision = undo.revision if undo is not None and undo.kind == "deployment" and \
+            (undo.namespace, undo.name) == key else 0
+        self.note = trigger_note(trigger, alert)
         self.reason = sanitize(reason, single_line=True, max_len=200)
         self.plan: DeploymentRollbackPlan | None = None
         self.result: DeploymentRollbackResult | None = None
@@ -162,7 +169,8 @@ class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | Non
     def on_mount(self) -> None:
         self.query_one("#dr-targets", OptionList).display = False
         self.query_one("#dr-progress-row").display = False
-        self.run_worker(partial(self._prepare, 0), group="dr-plan", exclusive=True, exit_on_error=False)
+        self.run_worker(partial(self._prepare, self.first_revision), group="dr-plan", exclusive=True,
+                        exit_on_error=False)
 
     def on_unmount(self) -> None:
         self.progress.stop()  # the watch itself goes on in the background
@@ -192,16 +200,32 @@ class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | Non
         try:
             plan = await asyncio.to_thread(kr.plan_rollback, source, *self.key, to_revision)
         except kr.PlanError as exc:
+            if to_revision and to_revision == self.first_revision:  # the trigger's undo cannot be planned
+                self.first_revision = 0
+                note = safe(f"the likely trigger's undo cannot be planned: {exc}; the previous revision instead",
+                            "bold", max_len=400)
+                await self._plan(0, note)
+                return
             self.query_one("#dr-plan", Static).update(Text(""))
             self._status(safe(f"✖ {exc}", "bold red", max_len=600))
             return
-        self.query_one("#dr-plan", Static).update(plan_text(plan, source.server))
+        self.query_one("#dr-plan", Static).update(self._plan_text(plan, source.server))
         plan = await asyncio.to_thread(kr.dry_run, source, plan)
         self.plan = plan
-        self.query_one("#dr-plan", Static).update(plan_text(plan, source.server))
+        self.query_one("#dr-plan", Static).update(self._plan_text(plan, source.server))
         self._fill_targets(plan)
         self._status(note or Text(""))
         self._update_go()
+
+    def _plan_text(self, plan: DeploymentRollbackPlan, server: str) -> Text:
+        if not self.note.plain:
+            return plan_text(plan, server)
+        text = self.note.copy()
+        if plan.target_revision != self.first_revision:
+            text.append(" (not the target chosen below)", style="dim")
+        text.append("\n")
+        text.append_text(plan_text(plan, server))
+        return text
 
     def _fill_targets(self, plan: DeploymentRollbackPlan) -> None:
         options = self.query_one("#dr-targets", OptionList)
@@ -264,3 +288,4 @@ class DeploymentRollbackScreen(TypedConfirmDialog[DeploymentRollbackResult | Non
     def action_cancel(self) -> None:
         if not self.busy:
             self.dismiss(self.result)
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from rich.text import Text
@@ -19,7 +20,8 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...actions.rollback import PlanError, execute_registry_rollback, plan_registry_rollback
-from ...models import Alert, ModelVersion, RegistryRollbackPlan, RegistryRollbackResult
+from ...changes import alert_start, trigger_line
+from ...models import Alert, Change, ModelVersion, RegistryRollbackPlan, RegistryRollbackResult
 from ...safe_text import safe, sanitize
 from ..widgets.model_panel import metrics_line
 from .typed_confirm import TypedConfirmDialog
@@ -33,7 +35,22 @@ class RollbackKind:
     key: str  # "registry", "deployment", "both"
     label: str  # the chooser's button
     unavailable: Callable[[Alert | None], str]  # "" when usable, else why not (shown on the button)
-    open: Callable[[Alert | None], None]  # opens this kind's plan/confirm dialog
+    open: Callable[..., None]  # open(alert, trigger=None): this kind's plan/confirm dialog; `trigger`
+    # (the alert's likely trigger, a Change) makes its undo the default target when it is of this kind
+
+
+def trigger_note(trigger: Change | None, alert: Alert | None) -> Text:
+    """"likely trigger: champion v6 → v7 by alice, 4 min before the alert · default: its undo" (or nothing)."""
+    start = alert_start(alert)
+    if trigger is None or start is None:
+        return Text(end="")
+    out = safe(trigger_line(trigger, start), "bold", single_line=True, max_len=300)
+    out.end = ""
+    if trigger.undo is not None:
+        out.append_text(safe(f" · default: its undo, {trigger.undo.label}", single_line=True, max_len=200))
+    else:
+        out.append(" · its undo is not known (no recorded previous version)", style="dim")
+    return out
 
 
 class RollbackChooser(ModalScreen[str | None]):
@@ -45,9 +62,10 @@ class RollbackChooser(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, kinds: Sequence[RollbackKind], alert: Alert | None) -> None:
+    def __init__(self, kinds: Sequence[RollbackKind], alert: Alert | None, trigger: Change | None = None) -> None:
         super().__init__()
         self.alert = alert
+        self.trigger = trigger
         # (key, label, why unavailable)
         self.choices: list[tuple[str, str, str]] = [(k.key, k.label, k.unavailable(alert)) for k in kinds]
 
@@ -58,6 +76,9 @@ class RollbackChooser(ModalScreen[str | None]):
                 title.append(" · alert ")
                 title.append_text(safe(self.alert.name, single_line=True, max_len=60))
             yield Label(title, id="rk-title")
+            note = trigger_note(self.trigger, self.alert)
+            if note.plain:
+                yield Static(note, id="rk-trigger")
             for key, label, why in self.choices:
                 text = Text(label, end="")
                 if why and why != "not available":
@@ -67,7 +88,9 @@ class RollbackChooser(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         usable = [b for b in self.query(Button) if not b.disabled]
-        usable[0].focus()  # the first usable kind (Cancel when none is)
+        undo = self.trigger.undo if self.trigger is not None else None
+        preferred = [b for b in usable if undo is not None and b.id == f"kind-{undo.kind}"]
+        (preferred or usable)[0].focus()  # the kind that undoes the likely trigger, else the first usable one
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -115,10 +138,13 @@ class RegistryRollbackScreen(TypedConfirmDialog[RegistryRollbackResult | None]):
     RUNNING = "Rolling back: audit intent → re-read alias → set → read back…"
     RUN_GROUP = "rollback-run"
 
-    def __init__(self, registry: RegistryUI, model: str, *, reason: str = "") -> None:
+    def __init__(self, registry: RegistryUI, model: str, *, reason: str = "", trigger: Change | None = None,
+                 alert: Alert | None = None) -> None:
         super().__init__()
         self.registry = registry
         self.model = model
+        self.trigger = trigger  # the alert's likely trigger: its undo is the default target
+        self.alert = alert
         self.reason = sanitize(reason, single_line=True, max_len=200)
         self.plan: RegistryRollbackPlan | None = None
         self.target = ""
@@ -152,7 +178,12 @@ class RegistryRollbackScreen(TypedConfirmDialog[RegistryRollbackResult | None]):
             self._status(Text("✖ MLflow registry not configured", style="bold red"))
             return
         try:
-            plan = await asyncio.to_thread(plan_registry_rollback, source, self.model, self.registry.alias)
+            undo = self.trigger.undo if self.trigger is not None else None
+            prefer = undo.version if undo is not None and undo.kind == "registry" and undo.model == self.model \
+                and undo.alias == self.registry.alias else ""
+            why = f"undoes the likely trigger: {self.trigger.summary}" if prefer and self.trigger else ""
+            plan = await asyncio.to_thread(partial(plan_registry_rollback, source, self.model, self.registry.alias,
+                                                   prefer=prefer, prefer_why=why))
         except PlanError as exc:
             self.query_one("#rb-plan", Static).update(Text(""))
             self._status(safe(f"✖ {exc}", "bold red", max_len=600))
@@ -173,6 +204,10 @@ class RegistryRollbackScreen(TypedConfirmDialog[RegistryRollbackResult | None]):
         text = Text(end="")
         for warning in self.registry.warnings:
             text.append(f"⚠ {warning}\n", style="bold red")
+        note = trigger_note(self.trigger, self.alert)
+        if note.plain:
+            text.append_text(note)
+            text.append("\n")
         text.append("registry ", style="dim")
         text.append_text(safe(plan.registry, single_line=True, max_len=100))
         text.append("\n")

@@ -13,10 +13,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...models import Alert, Chart, SignalView
+from ...changes import alert_start
+from ...models import Alert, ChangeView, Chart, SignalView
 from ...safe_text import safe
 from ...signals import SignalService, window_label
 from ..widgets.block_chart import AXIS, block_chart
+from ..widgets.change_marks import changes_section
 from ..widgets.sparkline import colour
 
 SIGNAL_ROWS = 10
@@ -24,8 +26,12 @@ HEALTH_ROWS = 4
 SPLIT_ROWS = 3
 
 
-def render_zoom(view: SignalView, width: int, *, now: float, refresh: float) -> Text:
+def render_zoom(view: SignalView, width: int, *, now: float, refresh: float, changes: ChangeView | None = None,
+                started: float | None = None) -> Text:
+    """Every chart with its PromQL; with `changes`, marks above each plot and the full Changes list under
+    the first chart (the alert's own signal when there is one)."""
     out = Text(end="")
+    listed = changes is None
     if view.note:
         out.append_text(safe(view.note, "italic", single_line=True, max_len=400))
         out.append("\n\n")
@@ -39,8 +45,14 @@ def render_zoom(view: SignalView, width: int, *, now: float, refresh: float) -> 
             continue
         out.append(f"{title}\n", style="bold underline")
         for chart in charts:
-            out.append_text(block_chart(chart, width, rows, now=now, refresh=refresh))
+            marks = changes.changes if changes is not None and chart.series is not None else None
+            out.append_text(block_chart(chart, width, rows, now=now, refresh=refresh, changes=marks))
             out.append("\n")
+            if not listed and marks is not None:
+                listed = True
+                out.append_text(changes_section(changes, chart.result.start, chart.result.end, started, width,
+                                                limit=None))
+                out.append("\n")
             query = Text("  PromQL: ", style="dim", end="")
             query.append_text(safe(chart.result.query, "dim", single_line=True, max_len=2000))
             query.truncate(width, overflow="ellipsis")
@@ -58,8 +70,11 @@ class ZoomScreen(Screen):
     ]
 
     def __init__(self, alert: Alert, service: SignalService | None, *, refresh: float = 5.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 changes: Callable[[Alert], ChangeView | None] | None = None) -> None:
+        """`changes`: an instant lookup of the alert's changes (ui/changes_ui.py; None: not shown)."""
         super().__init__()
+        self.changes = changes
         self.alert = alert
         self.service = service
         self.refresh_interval = refresh
@@ -118,7 +133,9 @@ class ZoomScreen(Screen):
     def _show(self, view: SignalView) -> None:
         self.view = view
         self.query_one("#zoom-title", Static).update(self._title())
-        body = render_zoom(view, self.plot_width(), now=self.clock(), refresh=self.refresh_interval)
+        changes = self.changes(self.alert) if self.changes is not None else None
+        body = render_zoom(view, self.plot_width(), now=self.clock(), refresh=self.refresh_interval,
+                           changes=changes, started=alert_start(self.alert))
         self.query_one("#zoom-body", Static).update(body)
 
     def action_cycle_window(self) -> None:

@@ -10,7 +10,7 @@ from ...safe_text import safe
 from ..cells import age, severity_cell, state_cell
 
 
-def describe(alert: Alert, group: AlertGroup | None = None) -> Text:
+def describe(alert: Alert, group: AlertGroup | None = None, trigger: Text | None = None) -> Text:
     text = Text(end="")
     text.append_text(severity_cell(alert.severity))
     text.append("  ")
@@ -25,6 +25,9 @@ def describe(alert: Alert, group: AlertGroup | None = None) -> Text:
         text.append("\n")
     started = alert.starts_at.strftime("%Y-%m-%d %H:%M:%S UTC") if alert.starts_at else "unknown"
     text.append(f"since {started} ({age(alert.starts_at)} ago) · from {alert.source}", style="dim")
+    if trigger is not None:  # the change nearest before the start (ui/changes_ui.py)
+        text.append("\n")
+        text.append_text(trigger)
     text.append("\n\n")
     text.append("Labels\n", style="bold underline")
     for key, value in sorted(alert.labels.items()):
@@ -64,9 +67,20 @@ class AlertDetail(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__(Text("No alert selected.", style="dim"), **kwargs)
         self.alert: Alert | None = None
+        self.group: AlertGroup | None = None
+        self.trigger: Text | None = None
 
     def show(self, alert: Alert | None, group: AlertGroup | None = None) -> None:
         if alert == self.alert and alert is not None:
             return
-        self.alert = alert
-        self.update(describe(alert, group) if alert else Text("No alert selected.", style="dim"))
+        if alert is None or self.alert is None or alert.fingerprint != self.alert.fingerprint:
+            self.trigger = None
+        self.alert, self.group = alert, group
+        self.update(describe(alert, group, self.trigger) if alert else Text("No alert selected.", style="dim"))
+
+    def show_trigger(self, fingerprint: str, trigger: Text | None) -> None:
+        """The likely trigger of the shown alert (program text plus safe remote text), or None."""
+        if self.alert is None or self.alert.fingerprint != fingerprint or trigger == self.trigger:
+            return
+        self.trigger = trigger
+        self.update(describe(self.alert, self.group, trigger))

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from rich.text import Text
 
-from ...models import Chart
+from ...models import Change, Chart
 from ...promql import breaches
 from ...safe_text import safe
 from .sparkline import (
@@ -55,8 +55,10 @@ def header(chart: Chart, *, now: float, refresh: float) -> Text:
     return out
 
 
-def block_chart(chart: Chart, width: int, height: int, *, now: float, refresh: float) -> Text:
-    """`height` rows of plot plus header, axis and time labels, `width` columns in all."""
+def block_chart(chart: Chart, width: int, height: int, *, now: float, refresh: float,
+                changes: tuple[Change, ...] | None = None) -> Text:
+    """`height` rows of plot plus header, axis and time labels, `width` columns in all; with `changes`,
+    a row of change marks (▼/▽) right above the plot, in the columns the changes fall in."""
     result = chart.result
     out = header(chart, now=now, refresh=refresh)
     plot_width = max(10, width - AXIS - 1)
@@ -78,6 +80,12 @@ def block_chart(chart: Chart, width: int, height: int, *, now: float, refresh: f
         level = (chart.threshold - lo) / (hi - lo) * total
         thr_row = height - 1 - min(height - 1, max(0, int(level // len(BLOCKS))))
     normal, breach, warn = colour("ok", "green"), colour("error", "red"), colour("sev-warning", "yellow")
+    if changes is not None:
+        from .change_marks import marks
+
+        out.append("\n")
+        out.append(f"{'changes':>{AXIS - 1}}  ", style="dim")
+        out.append_text(marks(changes, result.start, result.end, plot_width))
     for row in range(height):
         label = ""
         if row == thr_row:

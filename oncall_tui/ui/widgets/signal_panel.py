@@ -12,9 +12,10 @@ from typing import Callable
 from rich.text import Text
 from textual.widgets import Static
 
-from ...models import Chart, SignalView
+from ...models import ChangeView, Chart, SignalView
 from ...safe_text import safe
 from ...signals import window_label
+from .change_marks import changes_section, marks
 from .sparkline import badges, colour, crossing, line, spark_columns, stale_summary, threshold_text
 
 TITLE_WIDTH = 15
@@ -39,8 +40,18 @@ def _split_header(view: SignalView) -> str:
     return text + (f" · {threshold_text(first)}" if first.threshold is not None else "")
 
 
-def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> Text:
-    """The whole panel as one Text: the alert's signal, then model health, then drift."""
+def mark_line(chart: Chart, changes: ChangeView, width: int, title_width: int) -> Text:
+    """The row above a sparkline: ▼ in the column of each change (same columns as `line` draws)."""
+    out = Text("changes".ljust(title_width), style="dim", end="")
+    columns = min(spark_columns(width, title_width), max(8, width - title_width))
+    out.append_text(marks(changes.changes, chart.result.start, chart.result.end, columns))
+    return out
+
+
+def render_view(view: SignalView, width: int, *, now: float, refresh: float, changes: ChangeView | None = None,
+                alert_start: float | None = None) -> Text:
+    """The whole panel as one Text: the alert's signal (with change marks and the Changes list under it),
+    then model health, then drift."""
     out = Text(end="", no_wrap=True, overflow="ellipsis")
     head = Text(f"Signal · last {window_label(view.window)}", style="bold", end="")
     if view.partial:
@@ -54,11 +65,18 @@ def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> 
         head.append("  t: range · z: zoom", style="dim")
     out.append_text(head)
     kw = dict(now=now, refresh=refresh, title_width=title_width(width), window=view.window)
+    marked = view.signal or next((c for c in view.health if c.series is not None), None)
     if view.signal is not None:
+        if changes is not None and view.signal.series is not None:
+            out.append("\n")
+            out.append_text(mark_line(view.signal, changes, width, title_width(width)))
         out.append("\n")
         out.append_text(line(replace(view.signal, title="signal"), width, **kw))
         out.append("\n")
         out.append_text(_signal_detail(view.signal, width, title_width(width)))
+        if changes is not None:
+            out.append("\n")
+            out.append_text(changes_section(changes, marked.result.start, marked.result.end, alert_start, width))
     if view.note:
         out.append("\n")
         out.append_text(safe(view.note, "dim italic", single_line=True, max_len=300))
@@ -66,8 +84,14 @@ def render_view(view: SignalView, width: int, *, now: float, refresh: float) -> 
         out.append("\n")
         out.append_text(_section("Model health ·", safe(view.model, "bold", single_line=True, max_len=60)))
         for chart in view.health:
+            if changes is not None and chart is marked and view.signal is None:  # no signal: mark this one
+                out.append("\n")
+                out.append_text(mark_line(chart, changes, width, title_width(width)))
             out.append("\n")
             out.append_text(line(chart, width, **kw))
+        if changes is not None and view.signal is None and marked is not None:
+            out.append("\n")
+            out.append_text(changes_section(changes, marked.result.start, marked.result.end, alert_start, width))
     if view.drift:
         out.append("\n")
         out.append_text(_section(_split_header(view)))
@@ -115,6 +139,9 @@ class SignalPanel(Static):
         self.view: SignalView | None = None
         self.banner = ""  # program text only
         self._stale = False
+        self.changes: ChangeView | None = None  # the highlighted alert's changes (ui/changes_ui.py)
+        self.changes_for = ""  # the fingerprint they belong to: drawn only beside that alert's view
+        self.alert_start: float | None = None
 
     def spark_columns(self) -> int:
         """Columns a sparkline gets at the current width (the step is chosen for it)."""
@@ -124,6 +151,13 @@ class SignalPanel(Static):
     def show_view(self, view: SignalView) -> None:
         self.view = view
         self.redraw()
+
+    def show_changes(self, fingerprint: str, changes: ChangeView | None, alert_start: float | None) -> None:
+        if (fingerprint, changes, alert_start) == (self.changes_for, self.changes, self.alert_start):
+            return
+        self.changes_for, self.changes, self.alert_start = fingerprint, changes, alert_start
+        if self.view is not None and self.view.fingerprint == fingerprint:
+            self.redraw()
 
     def show_loading(self, alert_name: str, window: float) -> None:
         self.view = None
@@ -152,7 +186,9 @@ class SignalPanel(Static):
         now = self.clock()
         self._stale = self._any_stale(now)
         width = self.content_size.width or 60
-        self.update(self._with_banner(render_view(self.view, width, now=now, refresh=self.refresh_interval)))
+        mine = self.changes if self.changes_for == self.view.fingerprint else None
+        self.update(self._with_banner(render_view(self.view, width, now=now, refresh=self.refresh_interval,
+                                                  changes=mine, alert_start=self.alert_start)))
 
     def _any_stale(self, now: float) -> bool:
         return any(badges(c, now, self.refresh_interval).plain.strip() for c in (self.view.charts if self.view else ()))
