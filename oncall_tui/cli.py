@@ -13,7 +13,8 @@ def _main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mlcall-tui",
         description="Terminal UI for on-call engineers of production ML systems.",
-        epilog="Subcommands: `mlcall-tui demo`, `mlcall-tui check`, `mlcall-tui runbooks lint [DIR]`.",
+        epilog="Subcommands: `mlcall-tui demo`, `mlcall-tui check`, `mlcall-tui report`, `mlcall-tui drill`, "
+               "`mlcall-tui runbooks lint [DIR]`.",
     )
     p.add_argument("--version", action="version", version=f"mlcall-tui {__version__}")
     add_settings_flags(p)
@@ -39,7 +40,9 @@ def add_settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace, names=None) -> Settings:
-    flags = {k: v for k, v in vars(args).items() if k not in {"command", "scenario", "no_tui", "dirs"}}
+    flags = {k: v for k, v in vars(args).items() if k not in {"command", "scenario", "no_tui", "dirs", "since", "flap_gap",
+                                                               "min_step", "json", "markdown", "time_limit", "repost",
+                                                               "poll", "report"}}
     if flags.get("alertmanager_urls"):
         flags["alertmanager_urls"] = [u for item in flags["alertmanager_urls"] for u in item.split(",") if u]
     return load(flags)
@@ -63,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             from .check import main as check_main
 
             return check_main(argv[1:])
+        if argv and argv[0] in ("report", "drill"):
+            from .incidents import drill, report
+
+            return (report if argv[0] == "report" else drill).main(argv[1:])
         if argv and argv[0] == "runbooks":
             if argv[1:2] != ["lint"]:
                 print("usage: mlcall-tui runbooks lint [DIR]...", file=sys.stderr)
