@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..sources.prometheus import PrometheusSource
 from .cluster_ui import ClusterUI
 from .ergonomics import ErgonomicApp
+from .incidents_ui import IncidentsUI
 from .registry_ui import RegistryUI
 from .runbooks_ui import RunbooksUI
 from .screens.alerts import AlertsScreen
@@ -53,6 +54,8 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.registry = RegistryUI(self)  # the model panel, models screen and registry rollback
         self.cluster = ClusterUI(self)  # deployment panel, diagnose (d), deployment rollback, rollout watches
         self.runbooks = RunbooksUI(self, self.audit)  # `r`: the alert's runbook, runnable steps
+        # `i`: incident timelines; first seen / resolved per alert; notes the first look at a drill alert
+        self.incidents = IncidentsUI(settings, self.audit, silences=lambda: tuple(self.silencing.silences.values()))
         self.alerts_screen = AlertsScreen(title=self._title(), read_only=settings.read_only)
         self.setup_theme()
 
@@ -139,6 +142,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
 
     def regroup(self) -> None:
         merged = grouping.merge(self.am_alerts, self.prom_alerts, alertmanager_ok=self.am_ok)
+        self.incidents.observe(merged, alertmanager_ok=self.am_ok)
         self.alerts_screen.show_groups(grouping.group(merged, self.settings.group_by))
 
     def _tick(self) -> None:
@@ -148,6 +152,12 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self._ticks += 1
         if self._ticks % AGE_EVERY == 0:  # any changed cell re-renders the whole visible table
             self.alerts_screen.table.refresh_ages()
+
+    def on_alert_table_alert_highlighted(self, event) -> None:  # bubbled up from the alerts screen
+        self.incidents.alert_highlighted(event.alert)
+
+    def on_alerts_screen_incident_requested(self, event: AlertsScreen.IncidentRequested) -> None:
+        self.incidents.open(self, event.alerts)
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_refresh_now(self) -> None:

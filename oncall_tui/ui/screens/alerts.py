@@ -34,6 +34,8 @@ class AlertsScreen(Screen):
         Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
         Binding("r", "runbook", "Runbook", tooltip="The alert's runbook: symptom, diagnosis, fix, rollback"),
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
+        Binding("i", "incident", "Incident", show=False,  # the footer is full at 120 columns; in ? and ctrl+p
+                tooltip="Incident timeline: what fired and what was done, MTTA/MTTR"),
         Binding("d", "diagnose", "Diagnose", tooltip="Pods, restarts, OOMKills, warning events, log tail, live checks"),
         Binding("R", "rollback", "Roll back", tooltip="Roll the alert's model back (registry alias, deployment)"),
         Binding("m", "models", "Models", tooltip="The MLflow model registry: models, aliases, versions"),
@@ -75,6 +77,13 @@ class AlertsScreen(Screen):
 
     class Ready(Message):
         """The screen is composed: the app may start feeding it."""
+
+    class IncidentRequested(Message):
+        """`i`: show the incident timeline of these alerts (the one under the cursor, or its whole group)."""
+
+        def __init__(self, alerts: list[Alert]) -> None:
+            self.alerts = alerts
+            super().__init__()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -142,6 +151,11 @@ class AlertsScreen(Screen):
 
     def action_runbook(self) -> None:
         self.app.runbooks.open(self.selected()[1])
+
+    def action_incident(self) -> None:
+        group, alert = self.selected()
+        whole = group is not None and not (self.table.current_key() or "").startswith("a\x00")
+        self.post_message(self.IncidentRequested(list(group.alerts) if whole and group else [alert] if alert else []))
 
     def action_silences(self) -> None:
         self.app.silencing.open_screen()

@@ -47,6 +47,13 @@ def register_rollback_kind(kind: RollbackKind) -> None:
 
 
 def open_rollback(app: App, alert: Alert | None) -> None:
+    from ...incidents import is_drill
+
+    if alert is not None and is_drill(alert.labels):  # production is never touched for a synthetic alert
+        app.notify("DRILL: rollbacks are refused for a fire-drill alert (it is synthetic; production is fine).",
+                   severity="error", markup=False, timeout=8)
+        return
+
     def chosen(key: str | None) -> None:
         if key in ROLLBACK_KINDS:
             ROLLBACK_KINDS[key].open(app, alert)
