@@ -89,7 +89,7 @@ def transitions(series: Iterable[Series], step: float, end: float) -> list[tuple
         if state == "firing":
             firing_runs += found
     for _first, last in union(firing_runs, step):
-        if last < end - 2 * step:  # stopped before the end of the window: no longer firing
+        if last < end - 1.5 * step:  # the last grid point (> end - step) had no sample: no longer firing
             marks.append((last + step, "inactive"))
     return [(datetime.fromtimestamp(t, timezone.utc), state) for t, state in sorted(marks)]
 

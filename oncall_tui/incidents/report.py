@@ -27,6 +27,10 @@ from .timeline import Scope, audit_events, parse_ts, silence_matchers, span
 QUERY = 'ALERTS{alertstate="firing"}'
 
 
+class ReportError(Exception):
+    """Prometheus could not answer the history query."""
+
+
 @dataclass(frozen=True)
 class RuleStats:
     alertname: str
@@ -73,7 +77,7 @@ def compute(series: Iterable[Series], records: Iterable[dict[str, Any]], *, star
         rows, acks, ends = [], [], []
         for ep in eps:
             ack = next((e for e in human if ep.start - 60 <= e.at.timestamp() <= ep.end + step), None)
-            ended = ep.end < end - 2 * step
+            ended = ep.end < end - 0.5 * step  # the last grid point (> end - step) had no sample
             if ack is not None:
                 acks.append(max(0.0, ack.at.timestamp() - ep.start))
             if ended:
@@ -172,7 +176,7 @@ async def fetch(settings: Any, start: float, end: float, step: float) -> list[Se
     finally:
         await querier.aclose()
     if not result.ok:
-        raise RuntimeError(f"Prometheus query failed ({result.error_type}): {result.error}")
+        raise ReportError(f"Prometheus query failed ({result.error_type}): {result.error}")
     if result.partial:
         print("mlcall-tui report: warning: Prometheus answered PARTIAL data: " + "; ".join(result.warnings),
               file=sys.stderr)
@@ -202,7 +206,7 @@ def main(argv: list[str]) -> int:
     step = step_for(since, min_step)
     try:
         series = asyncio.run(fetch(settings, start, end, step))
-    except RuntimeError as exc:
+    except ReportError as exc:
         print(f"mlcall-tui report: {sanitize(exc, max_len=500)}", file=sys.stderr)
         return 1
     records = list(AuditLog(settings.audit_path, settings.author).records())
