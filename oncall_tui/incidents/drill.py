@@ -278,6 +278,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _seconds(text: str, parse: Callable[[str], timedelta]) -> float:
+    """`0.5s`, `2s`, `30m`, `1h`: seconds (fractions allowed for the short ones)."""
+    try:
+        value = float(text[:-1]) if text.endswith("s") else float(text)
+    except ValueError:
+        return parse(text).total_seconds()
+    if value <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return value
+
+
 def main(argv: list[str]) -> int:
     from ..actions.silence_plan import parse_duration
     from ..cli import settings_from
@@ -286,7 +297,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = settings_from(args)
-        limit, repost, poll = (parse_duration(x).total_seconds() for x in (args.time_limit, args.repost, args.poll))
+        limit, repost, poll = (_seconds(x, parse_duration) for x in (args.time_limit, args.repost, args.poll))
     except (ValueError, ConfigError) as exc:
         print(f"mlcall-tui drill: {exc}", file=sys.stderr)
         return 2

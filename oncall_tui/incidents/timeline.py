@@ -167,8 +167,8 @@ def _event(intent: dict[str, Any], result: dict[str, Any] | None, scope: Scope,
         verb = {"silence.ack": "Acknowledged", "silence.extend": "Silence extended",
                 "silence.recreate": "Silence re-created"}.get(action, "Silenced")
         until = (intent.get("silence") or {}).get("ends_at", "")
-        text = f"{verb}" + (f" (silence {sid[:8]}" + (f" until {utc(parse_ts(until))}" if until else "") + ")"
-                            if sid else "")
+        ends = parse_ts(until)
+        text = verb + (f" · silence {sid[:8]}" if sid else "") + (f" until {ends:%H:%M} UTC" if ends else "")
         kind = "ack" if action == "silence.ack" else "silence"
         return Event(at, kind, text, actor, reason, str(intent.get("category", "")), outcome,
                      str((result or {}).get("error", "")))
@@ -254,7 +254,7 @@ def build(alerts: Sequence[Alert], *, records: Iterable[dict[str, Any]] = (), si
     if first_seen is not None:
         events.append(Event(first_seen, "seen", "First seen by mlcall-tui"))
     for at, state in transitions:
-        events.append(Event(at, state, {"pending": "Pending in Prometheus (condition true, `for:` running)",
+        events.append(Event(at, state, {"pending": "Pending in Prometheus (`for:` running)",
                                         "firing": "Firing in Prometheus",
                                         "inactive": "No longer firing in Prometheus"}.get(state, state)))
     silence_ids: set[str] = set()

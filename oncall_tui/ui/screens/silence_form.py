@@ -41,7 +41,10 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
     SilenceForm #matchers { height: auto; max-height: 10; }
     SilenceForm #matchers Checkbox { border: none; padding: 0; height: 1; }
     SilenceForm #durations { layout: horizontal; height: 3; width: auto; }
-    SilenceForm #categories { layout: horizontal; height: 3; width: auto; }
+    SilenceForm #category-row { height: 1; margin-top: 1; }
+    SilenceForm #category-row > Static { width: 10; text-style: bold; }
+    SilenceForm #categories { layout: horizontal; height: 1; width: auto; border: none; padding: 0; }
+    SilenceForm #categories RadioButton { padding: 0 1 0 0; }
     SilenceForm #duration-row { height: 3; }
     SilenceForm #custom { width: 24; }
     SilenceForm #regex-row { height: 3; }
@@ -76,12 +79,12 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
             label = "Reason (required; shown as “ACK: …”)" if self.ack else "Reason (required)"
             yield Static(Text(label), classes="heading")
             yield Input(placeholder="why: e.g. known drift, retraining in progress (JIRA-123)", id="reason")
-            yield Static(Text("Category (dismiss or resolve? counted per rule by `mlcall-tui report`)"),
-                         classes="heading")
-            with RadioSet(id="categories"):
-                yield RadioButton("none", value=not self.category_default, id="c-none")
-                for cat in CATEGORIES:
-                    yield RadioButton(CATEGORY_LABELS[cat], value=cat == self.category_default, id=f"c-{cat}")
+            with Horizontal(id="category-row"):  # dismiss or resolve? `mlcall-tui report` counts false alarms
+                yield Static(Text("Category"))
+                with RadioSet(id="categories"):
+                    yield RadioButton("none", value=not self.category_default, id="c-none")
+                    for cat in CATEGORIES:
+                        yield RadioButton(CATEGORY_LABELS[cat], value=cat == self.category_default, id=f"c-{cat}")
             yield Static(Text("Matchers (space toggles)"), classes="heading")
             with VerticalScroll(id="matchers"):
                 for name in self.names:
