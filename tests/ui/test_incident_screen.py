@@ -59,17 +59,16 @@ async def test_i_is_in_the_help_and_opens_the_drill_timeline_with_end_drill(tmp_
         assert "e" in screen.active_bindings and screen.active_bindings["e"].enabled
 
 
-async def test_end_drill_is_absent_for_real_alerts_and_in_read_only_mode(tmp_path):
-    for read_only, on_drill in ((False, False), (True, True)):
-        app = make_app(tmp_path, read_only=read_only)
-        async with app.run_test(size=(120, 40)) as pilot:
-            index = await drill_row(pilot, app)
-            if not on_drill:
-                app.alerts_screen.table.move_cursor(row=0 if index else 1)
-                await pilot.pause()
-            await pilot.press("i")
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen,
-                                    what="timeline")
-            await wait_for(pilot, lambda: screen.timeline is not None, what="loaded")
-            assert screen.timeline.drill is on_drill
-            assert screen.resolve is None and not screen.check_action("end_drill", ())
+@pytest.mark.parametrize(("read_only", "on_drill"), [(False, False), (True, True)])
+async def test_end_drill_is_absent_for_real_alerts_and_in_read_only_mode(tmp_path, read_only, on_drill):
+    app = make_app(tmp_path, read_only=read_only)
+    async with app.run_test(size=(120, 40)) as pilot:
+        index = await drill_row(pilot, app)
+        if not on_drill:
+            app.alerts_screen.table.move_cursor(row=0 if index else 1)
+            await pilot.pause()
+        await pilot.press("i")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen, what="timeline")
+        await wait_for(pilot, lambda: screen.timeline is not None, what="loaded")
+        assert screen.timeline.drill is on_drill
+        assert screen.resolve is None and not screen.check_action("end_drill", ())
