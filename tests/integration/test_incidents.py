@@ -30,6 +30,8 @@ pytestmark = pytest.mark.integration
 SIZE = (120, 40)
 POLL = 1.0  # the app's refresh: resolutions are seen within one poll
 SLACK = 1.5  # scheduling on a loaded 2-core machine
+EVIL = "[@click=app.quit]q[/] \x1b]52;c;aGk=\x07 `x`"  # markup, an OSC 52 clipboard write, a backtick
+SENTINEL = "SENTINEL-TOKEN-7f3a"
 
 
 def now() -> datetime:
@@ -46,8 +48,9 @@ async def test_timeline_of_an_alert_silenced_with_a_reason_a_step_run_and_resolv
     am = stack.alertmanager_urls[0]
     started = (now() - timedelta(seconds=90)).replace(microsecond=0)
     alert = {"labels": {"alertname": "DataDriftDetected", "severity": "critical", "component": "data",
-                        "model": f"m-{tag}", "feature": "f1"},
-             "annotations": {"summary": "KS above 0.15 [red]x[/]", "runbook_url": "https://rb.invalid/data-drift.md"},
+                        "model": f"m-{tag}", "feature": "f1", "note": EVIL},
+             "annotations": {"summary": "KS above 0.15 [red]x[/]",
+                             "runbook_url": f"https://rb.invalid/data-drift.md?token={SENTINEL}"},
              "startsAt": started.isoformat()}
     post_alerts(am, [alert])
     audit = tmp_path / "audit.jsonl"
@@ -109,6 +112,9 @@ async def test_timeline_of_an_alert_silenced_with_a_reason_a_step_run_and_resolv
         await wait_for(pilot, lambda: screen.saved is not None, what="the note saved")
         note = screen.saved.read_text()
     assert "`KS above 0.15 [red]x[/]`" in note and reason in note and "## Timeline" in note
+    assert "`` note=[@click=app.quit]q[/]  `x` ``" in note  # inert: a code span, the escape sequence gone
+    assert SENTINEL not in note and "\x1b" not in note and "\x07" not in note
+    assert "https://rb.invalid/data-drift.md?token=<secret>" in note
     made = silences_in(am, tag)
     records = [r for r in audit_records(audit) if r["action"] == "silence.create" and r["phase"] == "intent"]
     assert len(made) == 1 and records[0]["category"] == "known-issue"
