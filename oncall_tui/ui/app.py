@@ -157,7 +157,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.incidents.alert_highlighted(event.alert)
 
     def on_alerts_screen_incident_requested(self, event: AlertsScreen.IncidentRequested) -> None:
-        self.incidents.open(self, event.alerts)
+        self.incidents.requested(self, event.alerts, session=event.session)
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_refresh_now(self) -> None:

@@ -125,6 +125,16 @@ class IncidentsUI:
             marks = sorted([m for m in marks if m is not (pending[0] if pending else None)] + [(since, "pending")])
         return marks
 
+    def requested(self, app: App, alerts: Sequence[Alert], *, session: bool = False) -> None:
+        if not session:
+            self.open(app, alerts)
+            return
+        from .screens.session_incidents import SessionIncidentsScreen
+
+        app.push_screen(SessionIncidentsScreen(
+            lambda: [(t.alert, t.first_seen, t.resolved_at) for t in self.tracked.values()],
+            lambda alert: self.open(app, [alert])))
+
     def open(self, app: App, alerts: Sequence[Alert]) -> None:
         from .screens.incident import IncidentScreen
 

@@ -72,3 +72,23 @@ async def test_end_drill_is_absent_for_real_alerts_and_in_read_only_mode(tmp_pat
         await wait_for(pilot, lambda: screen.timeline is not None, what="loaded")
         assert screen.timeline.drill is on_drill
         assert screen.resolve is None and not screen.check_action("end_drill", ())
+
+
+async def test_capital_i_lists_the_session_incidents_and_enter_opens_a_timeline(tmp_path):
+    from oncall_tui.ui.screens.session_incidents import SessionIncidentsScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drill_row(pilot, app)
+        await pilot.press("I")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, SessionIncidentsScreen) and app.screen,
+                                what="the session's incidents")
+        table = screen.query_one("#si-table")
+        rows = [[plain(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert len(rows) == len(FIXED_ALERTS) + 1 and all(r[0] == "open" for r in rows)
+        assert sum("DRILL" in r[1] for r in rows) == 1
+        await pilot.press("enter")
+        timeline = await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen,
+                                  what="a timeline")
+        await wait_for(pilot, lambda: timeline.timeline is not None, what="loaded")
+        assert timeline.timeline.name == screen.rows[0][0].name

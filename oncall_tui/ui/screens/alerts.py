@@ -36,6 +36,8 @@ class AlertsScreen(Screen):
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
         Binding("i", "incident", "Incident", show=False,  # the footer is full at 120 columns; in ? and ctrl+p
                 tooltip="Incident timeline: what fired and what was done, MTTA/MTTR"),
+        Binding("I", "session_incidents", "Incidents", show=False,
+                tooltip="Every alert this session has seen, open or resolved; enter opens its timeline"),
         Binding("d", "diagnose", "Diagnose", tooltip="Pods, restarts, OOMKills, warning events, log tail, live checks"),
         Binding("R", "rollback", "Roll back", tooltip="Roll the alert's model back (registry alias, deployment)"),
         Binding("m", "models", "Models", tooltip="The MLflow model registry: models, aliases, versions"),
@@ -79,10 +81,12 @@ class AlertsScreen(Screen):
         """The screen is composed: the app may start feeding it."""
 
     class IncidentRequested(Message):
-        """`i`: show the incident timeline of these alerts (the one under the cursor, or its whole group)."""
+        """`i`: the incident timeline of these alerts (the one under the cursor, or its whole group);
+        `I` (session=True): every alert this session has seen."""
 
-        def __init__(self, alerts: list[Alert]) -> None:
+        def __init__(self, alerts: list[Alert], session: bool = False) -> None:
             self.alerts = alerts
+            self.session = session
             super().__init__()
 
     def on_mount(self) -> None:
@@ -156,6 +160,9 @@ class AlertsScreen(Screen):
         group, alert = self.selected()
         whole = group is not None and not (self.table.current_key() or "").startswith("a\x00")
         self.post_message(self.IncidentRequested(list(group.alerts) if whole and group else [alert] if alert else []))
+
+    def action_session_incidents(self) -> None:
+        self.post_message(self.IncidentRequested([], session=True))
 
     def action_silences(self) -> None:
         self.app.silencing.open_screen()
