@@ -65,8 +65,12 @@ def compute(series: Iterable[Series], records: Iterable[dict[str, Any]], *, star
     for s in series:
         key = (s.labels.get("alertname", ""), s.labels.get(model_label, ""))
         by_key.setdefault(key, []).append(s)
+    def in_window(r: dict[str, Any]) -> bool:
+        at = parse_ts(r.get("ts"))
+        return at is not None and start <= at.timestamp() <= end
+
     false_alarms = [r for r in records if r.get("phase") == "intent" and r.get("category") == "false-alarm"
-                    and start <= ((t := parse_ts(r.get("ts"))) and t.timestamp() or 0) <= end]
+                    and in_window(r)]
     out = []
     for (name, model), group in sorted(by_key.items()):
         label_sets = [{k: v for k, v in s.labels.items() if k != "alertstate"} for s in group]

@@ -126,3 +126,31 @@ def test_drill_alerts_look_like_the_packs_rules_plus_drill_true():
     assert alert["annotations"]["runbook_url"].endswith("data-drift.md") and alert["annotations"]["drill_id"] == "d1"
     latency = drill.drill_alerts("latency", "d2", "x")[0]
     assert latency["annotations"]["summary"].startswith("Model fraud-detector inference p95 latency is 4.1s")
+
+
+def test_drill_progress_from_the_audit_log_and_alertmanager():
+    labels = {"alertname": "DataDriftDetected", "model": "churn", "drill": "true"}
+    p = drill.AlertProgress(dict(labels))
+    target = {"labels": labels, "drill_id": "d1"}
+    records = [
+        {"ts": at(-5), "phase": "event", "id": "old", "action": "drill.look", "target": target},  # before the start
+        {"ts": at(4), "phase": "event", "id": "n1", "action": "drill.look", "target": target},
+        {"ts": at(6), "phase": "event", "id": "n2", "action": "drill.look", "target": {**target, "drill_id": "d0"}},
+        {"ts": at(9), "phase": "event", "id": "n3", "action": "runbook.open", "target": {"labels": labels}},
+        {"ts": at(10), "phase": "intent", "id": "s1", "action": "runbook.step", "argv": ["kubectl", "get"],
+         "target": {"labels": labels, "step": 2}},
+        {"ts": at(11), "phase": "result", "id": "s1", "action": "runbook.step", "result": "ok", "target": {}},
+        {"ts": at(20), "phase": "intent", "id": "r1", "action": "drill.resolve", "actor": "ana", "target": target},
+        {"ts": at(20.1), "phase": "result", "id": "r1", "action": "drill.resolve", "result": "ok", "target": target},
+    ]
+    stale = Silence("old", (Matcher("drill", "true"),), T0 - timedelta(hours=1), T0 + timedelta(hours=1), "x", "old",
+                    updated_at=T0 - timedelta(hours=1))
+    ack = Silence("new", tuple(Matcher(k, v) for k, v in labels.items()), T0 + timedelta(seconds=7),
+                  T0 + timedelta(minutes=15), "ana", "ACK: on it [mlcall:abcdef12]", updated_at=T0 + timedelta(seconds=7))
+    drill.observe(p, "d1", T0, records, [stale])
+    assert p.ack is None and not p.done  # a silence older than the drill is no acknowledgement
+    drill.observe(p, "d1", T0, records, [stale, ack])
+    assert p.look == T0 + timedelta(seconds=4) and p.runbook == T0 + timedelta(seconds=9)
+    assert [s["step"] for s in p.steps] == [2] and p.steps[0]["result"] == "ok"
+    assert p.ack == T0 + timedelta(seconds=7) and (p.ack_by, p.ack_comment) == ("ana", "ACK: on it")
+    assert p.resolved == T0 + timedelta(seconds=20.1) and p.resolved_by == "ana" and p.done
