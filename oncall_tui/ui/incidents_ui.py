@@ -41,43 +41,57 @@ class IncidentsUI:
         self.settings = settings
         self.audit = audit
         self.silences = silences
-        self.tracked: dict[tuple[tuple[str, str], ...], Tracked] = {}
-        self.looked: set[tuple[tuple[str, str], ...]] = set()
+        self.tracked: dict[str, Tracked] = {}  # by fingerprint
+        self.pending: dict[tuple[tuple[str, str], ...], tuple[datetime, str]] = {}  # labels → (first seen, fp)
+        self.looked: set[str] = set()
 
     # -- facts arriving --------------------------------------------------------------------------------
     def observe(self, alerts: Sequence[Alert], *, alertmanager_ok: bool, now: datetime | None = None) -> None:
-        """Every merged poll: first seen for new alerts; an Alertmanager alert that is gone is resolved."""
+        """Every merged poll: first seen for new alerts; an alert that is gone is resolved.
+
+        Keyed by fingerprint (cheap at 5,000 alerts); labels are hashed only for new alerts, so a pending
+        alert from Prometheus hands its first-seen time to the Alertmanager alert it becomes.
+        """
         now = now or utcnow()
+        tracked = self.tracked
         present = set()
         for alert in alerts:
+            fp = alert.fingerprint
+            present.add(fp)
+            known = tracked.get(fp)
+            if known is not None:
+                known.alert = alert
+                if known.resolved_at is not None:  # it fired again after a resolve
+                    known.resolved_at = None
+                continue
             key = labels_key(alert)
-            present.add(key)
-            known = self.tracked.get(key)
-            if known is None:
-                self.tracked[key] = Tracked(alert, now)
-            else:
-                known.alert, known.resolved_at = alert, None  # it may fire again after a resolve
+            if alert.source == "prometheus":
+                self.pending.setdefault(key, (now, fp))
+                tracked[fp] = Tracked(alert, now)
+                continue
+            seen, pending_fp = self.pending.pop(key, (now, ""))
+            tracked.pop(pending_fp, None)  # the pending copy became this alert
+            tracked[fp] = Tracked(alert, seen)
         if not alertmanager_ok:
             return  # an unreachable Alertmanager says nothing about resolutions
-        for key, known in self.tracked.items():
-            if key not in present and known.resolved_at is None:
+        for fp, known in tracked.items():
+            if known.resolved_at is None and fp not in present:
                 known.resolved_at = now
 
     def alert_highlighted(self, alert: Alert | None) -> None:
         """The first look at a drill alert is noted in the audit log (the drill command times it)."""
         if alert is None or not is_drill(alert.labels):
             return
-        key = labels_key(alert)
-        if key in self.looked:
+        if alert.fingerprint in self.looked:
             return
         from ..incidents.notes import drill_looked
 
         if drill_looked(self.audit, alert):
-            self.looked.add(key)
+            self.looked.add(alert.fingerprint)
 
     # -- the timeline ----------------------------------------------------------------------------------
     def _tracked(self, alerts: Sequence[Alert]) -> list[Tracked]:
-        return [t for a in alerts if (t := self.tracked.get(labels_key(a))) is not None]
+        return [t for a in alerts if (t := self.tracked.get(a.fingerprint)) is not None]
 
     async def timeline(self, alerts: Sequence[Alert]) -> Timeline:
         from ..incidents.timeline import build

@@ -92,3 +92,24 @@ async def test_capital_i_lists_the_session_incidents_and_enter_opens_a_timeline(
                                   what="a timeline")
         await wait_for(pilot, lambda: timeline.timeline is not None, what="loaded")
         assert timeline.timeline.name == screen.rows[0][0].name
+
+
+def test_first_seen_survives_pending_to_firing_and_resolution_needs_a_readable_alertmanager():
+    from datetime import datetime, timedelta, timezone
+
+    from oncall_tui.ui.incidents_ui import IncidentsUI
+
+    t0 = datetime(2026, 12, 3, 3, 0, tzinfo=timezone.utc)
+    labels = {"alertname": "DataDriftDetected", "model": "churn"}
+    pending = Alert("prom-fp", labels, state=AlertState.PENDING, source="prometheus")
+    firing = Alert("am-fp", labels)
+    ui = IncidentsUI(Settings(), None, silences=lambda: ())
+    ui.observe([pending], alertmanager_ok=True, now=t0)
+    ui.observe([firing], alertmanager_ok=True, now=t0 + timedelta(seconds=30))
+    assert list(ui.tracked) == ["am-fp"] and ui.tracked["am-fp"].first_seen == t0
+    ui.observe([], alertmanager_ok=False, now=t0 + timedelta(seconds=40))
+    assert ui.tracked["am-fp"].resolved_at is None  # Alertmanager down: nothing is known to be resolved
+    ui.observe([], alertmanager_ok=True, now=t0 + timedelta(seconds=50))
+    assert ui.tracked["am-fp"].resolved_at == t0 + timedelta(seconds=50)
+    ui.observe([firing], alertmanager_ok=True, now=t0 + timedelta(seconds=60))
+    assert ui.tracked["am-fp"].resolved_at is None and ui.tracked["am-fp"].first_seen == t0
