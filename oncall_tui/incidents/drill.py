@@ -173,13 +173,14 @@ class Drill:
 
     def silences(self) -> list[Any]:
         from ..sources.alertmanager import decode_silences
+        from ..sources.base import SourceError
 
         for url in self.urls:
             try:
                 response = self.client.get(f"{url}/api/v2/silences")
                 response.raise_for_status()
                 return decode_silences(response.json())
-            except (httpx.HTTPError, ValueError, Exception):
+            except (httpx.HTTPError, ValueError, SourceError):  # the next peer may answer
                 continue
         return []
 
