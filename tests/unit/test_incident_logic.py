@@ -154,3 +154,28 @@ def test_drill_progress_from_the_audit_log_and_alertmanager():
     assert [s["step"] for s in p.steps] == [2] and p.steps[0]["result"] == "ok"
     assert p.ack == T0 + timedelta(seconds=7) and (p.ack_by, p.ack_comment) == ("ana", "ACK: on it")
     assert p.resolved == T0 + timedelta(seconds=20.1) and p.resolved_by == "ana" and p.done
+
+
+def test_rollbacks_of_the_alerts_model_appear_with_before_and_after():
+    alert = Alert("fp1", {**LABELS, "deployment": "churn-server"}, starts_at=T0)
+    records = [
+        {"ts": at(60), "phase": "intent", "id": "r1", "action": "registry.rollback", "actor": "ana", "reason": "bad v3",
+         "target": {"system": "mlflow", "model": "churn", "alias": "champion"},
+         "before": {"alias": "champion", "version": "3"}, "planned": {"version": "2"}},
+        {"ts": at(61), "phase": "result", "id": "r1", "action": "registry.rollback", "result": "ok",
+         "after": {"alias": "champion", "version": "2"}, "target": {}},
+        {"ts": at(70), "phase": "intent", "id": "d1", "action": "deployment.rollback", "actor": "ana", "reason": "too",
+         "target": {"system": "kubernetes", "namespace": "ml", "kind": "Deployment", "name": "churn-server"},
+         "before": {"revision": 5}, "planned": {"revision": 4}},
+        {"ts": at(75), "phase": "result", "id": "d1", "action": "deployment.rollback", "result": "failed",
+         "error": "409 conflict", "target": {}},
+        {"ts": at(80), "phase": "intent", "id": "r2", "action": "registry.rollback", "reason": "other model",
+         "target": {"model": "fraud"}, "before": {"alias": "champion", "version": "9"}},
+    ]
+    t = timeline.build([alert], records=records)
+    rollbacks = [e for e in t.events if e.kind == "rollback"]
+    assert [e.text for e in rollbacks] == ["Registry rollback: champion v3 → v2",
+                                           "Deployment rollback ml/churn-server: revision 5 → 4"]
+    assert rollbacks[1].result == "failed" and rollbacks[1].detail == "409 conflict"
+    assert t.model_versions == ("v3", "v2") and t.mtta == timedelta(seconds=61)
+    assert "versions in rollbacks: `v3`, `v2`" in markdown.render(t)
