@@ -26,8 +26,13 @@ def add_settings_flags(p: argparse.ArgumentParser) -> None:
                    help="no action that changes anything is offered")
 
 
+SETTINGS_FLAGS = {"config", "profile", "alertmanager_urls", "prometheus_url", "mlflow_uri", "kube_context", "namespace",
+                  "runbook_dirs", "user", "audit_log", "refresh", "theme", "read_only"}
+
+
 def settings_from(args: argparse.Namespace, names=None) -> Settings:
-    flags = {k: v for k, v in vars(args).items() if k not in {"command", "scenario", "no_tui", "dirs"}}
+    """Settings from the flags of add_settings_flags; a subcommand's own flags are left out."""
+    flags = {k: v for k, v in vars(args).items() if k in SETTINGS_FLAGS}
     if flags.get("alertmanager_urls"):
         flags["alertmanager_urls"] = [u for item in flags["alertmanager_urls"] for u in item.split(",") if u]
     return load(flags)

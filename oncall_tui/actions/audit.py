@@ -87,6 +87,14 @@ class AuditLog:
         self._write(self._record("result", audit_id, action, result=result, after=after, error=error,
                                  target=target or {}, **extra))
 
+    def note(self, action: str, *, target: dict[str, Any], **extra: Any) -> str:
+        """A fact that is not an action (a runbook opened, a drill alert looked at): phase `event`.
+
+        Raises AuditError like `intent`; callers for whom the note is optional catch it."""
+        audit_id = new_id()
+        self._write(self._record("event", audit_id, action, target=target, **extra))
+        return audit_id
+
     def records(self) -> Iterator[dict[str, Any]]:
         """Every readable record, oldest first (a torn last line is skipped)."""
         try:

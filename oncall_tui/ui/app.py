@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from .changes_ui import ChangesUI
 from .cluster_ui import ClusterUI
 from .ergonomics import ErgonomicApp
+from .incidents_ui import IncidentsUI
 from .registry_ui import RegistryUI
 from .rollback_ui import RollbackUI
 from .runbooks_ui import RunbooksUI
@@ -71,11 +72,13 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.rollback = RollbackUI(self, settings, self.registry, self.cluster,  # `R`: registry, deployment, both
                                    trigger=self.changes.trigger)
         self.runbooks = RunbooksUI(self, settings, self.audit)  # `r`: the alert's runbook, runnable steps
+        # `i`: incident timelines; first seen / resolved per alert; notes the first look at a drill alert
+        self.incidents = IncidentsUI(settings, self.audit, silences=lambda: tuple(self.silencing.silences.values()))
         # the panels beside the alert's detail, in this order, and who follows the highlighted alert
         panels = (self.signals.panel, self.silencing.panel, self.registry.panel, self.cluster.panel)
         self.highlight_listeners: list[Callable[[Alert | None], None]] = [
             self.silencing.alert_highlighted, self.signals.alert_highlighted, self.registry.alert_highlighted,
-            self.cluster.alert_highlighted, self.changes.alert_highlighted]
+            self.cluster.alert_highlighted, self.changes.alert_highlighted, self.incidents.alert_highlighted]
         self.alerts_screen = AlertsScreen(
             title=self._title(), read_only=settings.read_only, panels=panels, silencing=self.silencing,
             runbooks=self.runbooks, registry=self.registry, cluster=self.cluster, signals=self.signals,
@@ -172,6 +175,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
 
     def regroup(self) -> None:
         merged = grouping.merge(self.am_alerts, self.prom_alerts, alertmanager_ok=self.am_ok)
+        self.incidents.observe(merged, alertmanager_ok=self.am_ok)
         self.alerts_screen.show_groups(grouping.group(merged, self.settings.group_by))
 
     def _tick(self) -> None:
@@ -181,6 +185,9 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self._ticks += 1
         if self._ticks % AGE_EVERY == 0:  # any changed cell re-renders the whole visible table
             self.alerts_screen.table.refresh_ages()
+
+    def on_alerts_screen_incident_requested(self, event: AlertsScreen.IncidentRequested) -> None:
+        self.incidents.requested(self, event.alerts, session=event.session)
 
     # -- actions ---------------------------------------------------------------------------------------
     def _refresh_pollers(self) -> None:

@@ -50,6 +50,12 @@ class RollbackUI:
         if self.settings.read_only:  # no binding exists then; this guards the command palette and scripts
             self.host.notify("read-only mode: rollbacks are disabled", severity="warning")
             return
+        from ..incidents import is_drill
+
+        if alert is not None and is_drill(alert.labels):  # production is never touched for a synthetic alert
+            self.host.notify("DRILL: rollbacks are refused for a fire-drill alert (it is synthetic; production is fine).",
+                             severity="error", markup=False, timeout=8)
+            return
         from .screens.rollback import RollbackChooser
 
         kinds = {kind.key: kind for kind in self.kinds()}

@@ -62,8 +62,10 @@ class RunbooksUI:
         self._push(alert, Resolution(remote_runbook(fallback.url, text), "remote", fallback.url))
 
     def _push(self, alert: Alert, resolution: Resolution) -> None:
+        from ..incidents.notes import runbook_opened
         from .screens.runbook import RunbookScreen
 
+        runbook_opened(self.audit, alert, resolution.runbook.name if resolution.runbook else resolution.url)
         self.host.push_screen(RunbookScreen(alert, resolution, read_only=self.settings.read_only,
                                            audit=self.record, config=self.config()))
 
@@ -74,7 +76,8 @@ class RunbooksUI:
         event.pop("action", None)
         key = (str(event.get("fingerprint")), int(event.get("step", 0)))
         target = {"alert": event.pop("alert", ""), "fingerprint": event.pop("fingerprint", ""),
-                  "runbook": event.pop("runbook", ""), "step": event.pop("step", 0)}
+                  "runbook": event.pop("runbook", ""), "step": event.pop("step", 0),
+                  "labels": event.pop("labels", {})}
         if phase == "intent":
             self._intents[key] = self.audit.intent("runbook.step", target=target, reason="runbook diagnosis step",
                                                    **event)

@@ -211,9 +211,16 @@ def test_alertmanager_uses_matchers_not_deprecated_match():
 
 def test_critical_chat_route_continues_to_the_pager_routes():
     routes = _load(AM_CONFIG)["route"]["routes"]
-    assert routes[0]["receiver"] == "ml-critical-chat"
-    assert routes[0]["matchers"] == ['severity="critical"']
-    assert routes[0]["continue"] is True
+    assert routes[1]["receiver"] == "ml-critical-chat"
+    assert routes[1]["matchers"] == ['severity="critical"']
+    assert routes[1]["continue"] is True
+
+
+def test_drills_are_routed_first_and_stop_there():
+    """A drill alert (drill="true", `mlcall-tui drill`) must never fall through to the pager routes."""
+    routes = _load(AM_CONFIG)["route"]["routes"]
+    assert routes[0]["receiver"] == "ml-drills" and routes[0]["matchers"] == ['drill="true"']
+    assert not routes[0].get("continue", False)
 
 
 # Two firing alerts from different models in one group: Common* annotations are then empty, so

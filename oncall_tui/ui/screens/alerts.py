@@ -50,6 +50,10 @@ class AlertsScreen(Screen):
         Binding("a", "acknowledge", "Ack", tooltip="Acknowledge: a 15-minute silence with an ACK: reason"),
         Binding("r", "runbook", "Runbook", tooltip="The alert's runbook: symptom, diagnosis, fix, rollback"),
         Binding("S", "silences", "Silences", tooltip="Active, pending and recently expired silences"),
+        Binding("i", "incident", "Incident", show=False,  # the footer is full at 120 columns; in ? and ctrl+p
+                tooltip="Incident timeline: what fired and what was done, MTTA/MTTR"),
+        Binding("I", "session_incidents", "Incidents", show=False,
+                tooltip="Every alert this session has seen, open or resolved; enter opens its timeline"),
         Binding("d", "diagnose", "Diagnose", tooltip="Pods, restarts, OOMKills, warning events, log tail, live checks"),
         Binding("R", "rollback", "Roll back", tooltip="Roll the alert's model back (registry alias, deployment)"),
         Binding("m", "models", "Models", tooltip="The MLflow model registry: models, aliases, versions"),
@@ -100,6 +104,15 @@ class AlertsScreen(Screen):
         def __init__(self, alert: Alert | None, group: AlertGroup | None) -> None:
             super().__init__()
             self.alert, self.group = alert, group
+
+    class IncidentRequested(Message):
+        """`i`: the incident timeline of these alerts (the one under the cursor, or its whole group);
+        `I` (session=True): every alert this session has seen."""
+
+        def __init__(self, alerts: list[Alert], session: bool = False) -> None:
+            self.alerts = alerts
+            self.session = session
+            super().__init__()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -178,6 +191,14 @@ class AlertsScreen(Screen):
 
     def action_runbook(self) -> None:
         self.runbooks.open(self.selected()[1])
+
+    def action_incident(self) -> None:
+        group, alert = self.selected()
+        whole = group is not None and not (self.table.current_key() or "").startswith("a\x00")
+        self.post_message(self.IncidentRequested(list(group.alerts) if whole and group else [alert] if alert else []))
+
+    def action_session_incidents(self) -> None:
+        self.post_message(self.IncidentRequested([], session=True))
 
     def action_silences(self) -> None:
         from .silences import SilencesScreen

@@ -295,7 +295,7 @@ class RunbookScreen(Screen):
         self.audit({
             "event": event, "action": "runbook_step", "alert": self.alert.name,
             "fingerprint": self.alert.fingerprint, "runbook": str(runbook.path) if runbook else "",
-            "step": view.step.index, "mutating": view.step.mutating, "argv": list(view.argv or ()), **extra,
+            "labels": dict(self.alert.labels), "step": view.step.index, "mutating": view.step.mutating, "argv": list(view.argv or ()), **extra,
         })
 
     @work(exclusive=True, group="runbook-step")

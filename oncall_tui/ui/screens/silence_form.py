@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Stat
 
 from ...actions import silence as act
 from ...actions.audit import AuditError
+from ...incidents import CATEGORIES, CATEGORY_LABELS, is_drill
 from ...models import Alert, Matcher, utcnow
 from ...safe_text import safe
 from ..widgets.silence_info import until
@@ -40,6 +41,10 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
     SilenceForm #matchers { height: auto; max-height: 10; }
     SilenceForm #matchers Checkbox { border: none; padding: 0; height: 1; }
     SilenceForm #durations { layout: horizontal; height: 3; width: auto; }
+    SilenceForm #category-row { height: 1; margin-top: 1; }
+    SilenceForm #category-row > Static { width: 10; text-style: bold; }
+    SilenceForm #categories { layout: horizontal; height: 1; width: auto; border: none; padding: 0; }
+    SilenceForm #categories RadioButton { padding: 0 1 0 0; }
     SilenceForm #duration-row { height: 3; }
     SilenceForm #custom { width: 24; }
     SilenceForm #regex-row { height: 3; }
@@ -64,6 +69,7 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
         self.ready = False
         settings = silencing.settings
         self.default_duration = act.ACK_DURATION if ack else settings.silence_duration
+        self.category_default = "drill" if any(is_drill(a.labels) for a in alerts) else ""
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -73,6 +79,12 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
             label = "Reason (required; shown as “ACK: …”)" if self.ack else "Reason (required)"
             yield Static(Text(label), classes="heading")
             yield Input(placeholder="why: e.g. known drift, retraining in progress (JIRA-123)", id="reason")
+            with Horizontal(id="category-row"):  # dismiss or resolve? `mlcall-tui report` counts false alarms
+                yield Static(Text("Category"))
+                with RadioSet(id="categories"):
+                    yield RadioButton("none", value=not self.category_default, id="c-none")
+                    for cat in CATEGORIES:
+                        yield RadioButton(CATEGORY_LABELS[cat], value=cat == self.category_default, id=f"c-{cat}")
             yield Static(Text("Matchers (space toggles)"), classes="heading")
             with VerticalScroll(id="matchers"):
                 for name in self.names:
@@ -164,7 +176,14 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self._update_preview()
 
+    def category(self) -> str:
+        pressed = self.query_one("#categories", RadioSet).pressed_button
+        key = (pressed.id or "")[2:] if pressed is not None else ""
+        return key if key in CATEGORIES else ""
+
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        if event.radio_set.id != "durations":
+            return
         if self.ready:  # a preset picked by the user replaces a custom duration
             self.query_one("#custom", Input).value = ""
         self._update_preview()
@@ -216,8 +235,10 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
                 continue
             attempts = self.attempts.setdefault(d.matchers, act.Attempts())
             try:
+                category = self.category()
                 outcome = await act.create(self.silencing.source, self.silencing.audit, d, action=action,
-                                           attempts=attempts, verify_timeout=self.silencing.verify_timeout)
+                                           attempts=attempts, verify_timeout=self.silencing.verify_timeout,
+                                           extra={"category": category} if category else None)
             except AuditError as exc:
                 failures.append(f"not sent: {exc}")
                 break

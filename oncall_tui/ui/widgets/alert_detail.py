@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ...incidents import is_drill
 from ...models import Alert, AlertGroup
 from ...safe_text import safe
 from ..cells import age, severity_cell, state_cell
@@ -20,6 +21,10 @@ def describe(alert: Alert, group: AlertGroup | None = None, trigger: Text | None
     if group is not None and group.count > 1:
         text.append(f"  ({group.count} alerts in this group)", style="dim")
     text.append("\n")
+    if is_drill(alert.labels):
+        text.append("DRILL", style="bold reverse")
+        text.append(" fire drill: a synthetic alert from `mlcall-tui drill`, not production; rollbacks are refused\n",
+                    style="bold")
     if alert.summary:
         text.append_text(safe(alert.summary, max_len=1000))
         text.append("\n")

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from ...incidents import is_drill
 from ...models import Alert, AlertGroup, utcnow
 from ...safe_text import safe
 from ..cells import age, severity_cell, state_cell
@@ -61,7 +62,10 @@ class AlertTable(DataTable):
         first = g.first
         fold = "▾" if g.key in self.expanded else ("▸" if g.count > 1 else " ")
         marked = any(a.fingerprint in self.marked for a in g.alerts)
-        name = Text(("✓" if marked else fold) + " ", end="").append_text(safe(g.name, single_line=True, max_len=60))
+        name = Text(("✓" if marked else fold) + " ", end="")
+        if any(is_drill(a.labels) for a in g.alerts):
+            name.append("DRILL", style="bold reverse").append(" ")
+        name.append_text(safe(g.name, single_line=True, max_len=60))
         return (severity_cell(g.severity), name, safe(first.component, single_line=True, max_len=20),
                 safe(first.label("model"), single_line=True, max_len=40), state_cell(g.state),
                 Text(str(g.count), justify="right", end=""), age(g.starts_at),
@@ -70,8 +74,10 @@ class AlertTable(DataTable):
     def _alert_cells(self, a: Alert) -> tuple:
         extra = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items())
                           if k not in {"alertname", "severity", "component", "model"})
-        name = Text("  ✓ " if a.fingerprint in self.marked else "  └ ", end="").append_text(
-            safe(extra or a.fingerprint, single_line=True, max_len=60))
+        name = Text("  ✓ " if a.fingerprint in self.marked else "  └ ", end="")
+        if is_drill(a.labels):
+            name.append("DRILL", style="bold reverse").append(" ")
+        name.append_text(safe(extra or a.fingerprint, single_line=True, max_len=60))
         return (severity_cell(a.severity), name, safe(a.component, single_line=True, max_len=20),
                 safe(a.label("model"), single_line=True, max_len=40), state_cell(a.state), "",
                 age(a.starts_at), safe(a.summary, single_line=True, max_len=200))
