@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
@@ -19,12 +18,13 @@ from ..clipboard import matcher_string
 from ..safe_text import sanitize
 from . import cells, layout, profile, themes
 from .keys import NAV_BINDINGS, navigate, unknown_ids
+from .typeahead import TypeAheadApp
 
 if TYPE_CHECKING:
     from ..models import Alert
 
 
-class ErgonomicApp(App):
+class ErgonomicApp(TypeAheadApp):  # a burst of keys waits for the screen it opens (typeahead.py)
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("v", "next_panel", "Next panel", tooltip="Small terminal: show the next detail panel",
