@@ -147,7 +147,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.alerts_screen.query_one("#sources").redraw()
         self._ticks += 1
         if self._ticks % AGE_EVERY == 0:  # any changed cell re-renders the whole visible table
-            self.alerts_screen.table.refresh_ages()
+            self.alerts_screen.refresh_ages()
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_refresh_now(self) -> None:

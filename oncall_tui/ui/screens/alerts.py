@@ -65,9 +65,9 @@ class AlertsScreen(Screen):
             with Horizontal(id="detail-row"):
                 yield AlertDetail(id="detail")
                 yield SignalPanel(id="signal-panel")
-                yield SilenceInfo(id="silence-info")
                 yield ModelPanel(id="model-panel")
                 yield DeploymentPanel(id="deployment-panel")
+                yield SilenceInfo(id="silence-info")  # last: in the 2×2 grid it spans the row below
         yield Input(placeholder='filter: text, label=value, label=~regex, label!=value', id="filter")
         yield Static("", id="filter-error")
         yield SourceBar(id="sources")
@@ -94,7 +94,8 @@ class AlertsScreen(Screen):
         self.table.show(shown)
         total = sum(g.count for g in self.all_groups)
         visible = sum(g.count for g in shown)
-        note = f"{visible}/{total} alerts · filter: " if self.filter.text else f"{total} alerts"
+        noun = "alert" if total == 1 else "alerts"
+        note = f"{visible}/{total} {noun} · filter: " if self.filter.text else f"{total} {noun}"
         text = Text(note, end="")
         if self.filter.text:
             text.append_text(safe(self.filter.text, "bold", single_line=True, max_len=60))
@@ -108,6 +109,11 @@ class AlertsScreen(Screen):
         self.app.signals.alert_highlighted(event.alert)
         self.app.registry.alert_highlighted(event.alert)
         self.app.cluster.alert_highlighted(event.alert)
+
+    def refresh_ages(self) -> None:
+        """The clock moved: the Age column and the detail's "since … (N ago)"."""
+        self.table.refresh_ages()
+        self.query_one(AlertDetail).refresh_age()
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()

@@ -64,9 +64,18 @@ class AlertDetail(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__(Text("No alert selected.", style="dim"), **kwargs)
         self.alert: Alert | None = None
+        self.group: AlertGroup | None = None
+        self.shown_age = ""
 
     def show(self, alert: Alert | None, group: AlertGroup | None = None) -> None:
         if alert == self.alert and alert is not None:
             return
-        self.alert = alert
+        self.alert, self.group = alert, group
+        self.shown_age = age(alert.starts_at) if alert else ""
         self.update(describe(alert, group) if alert else Text("No alert selected.", style="dim"))
+
+    def refresh_age(self) -> None:
+        """"since … (N ago)" moves with the clock, like the table's Age column (redrawn when it changed)."""
+        if self.alert is not None and age(self.alert.starts_at) != self.shown_age:
+            self.shown_age = age(self.alert.starts_at)
+            self.update(describe(self.alert, self.group))
