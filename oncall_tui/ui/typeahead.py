@@ -71,19 +71,34 @@ class TypeAheadApp(App):
         self._settling = asyncio.get_running_loop().create_task(self._settle())
 
     def _idle(self) -> bool:
-        """No message waits in any queue of the app. A handler posts what follows from it (bubbling, focus,
-        a pushed screen's mount) before it returns, so two idle looks POLL apart mean the key has run its
-        course (none of this app's handlers awaits I/O: that runs in workers)."""
+        """No message waits in any queue of the app."""
         return not any(pump._message_queue.qsize() or pump._next_callbacks for pump in (self, *self._registry))
 
+    async def _app_round_trip(self, timeout: float) -> None:
+        """Wait until the app's own queue reaches a probe posted now: the app is no longer inside a long
+        handler (closing a dismissed dialog awaits its removal with every queue empty)."""
+        reached = asyncio.Event()
+        if self.call_later(reached.set):
+            try:
+                await asyncio.wait_for(reached.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
     async def _settle(self) -> None:
+        """A handler posts what follows from it (bubbling, focus, a pushed screen's mount, a dismissed
+        screen's callback) before it returns, so the key has run its course once every queue is empty, the
+        app then reaches a probe (it is not inside a long handler), and every queue is still empty (none of
+        this app's handlers awaits I/O: that runs in workers)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_MAX
-        idle_looks = 0
         try:
-            while loop.time() < deadline and idle_looks < 2:
+            while loop.time() < deadline:
                 await asyncio.sleep(POLL)
-                idle_looks = idle_looks + 1 if self._idle() else 0
+                if not self._idle():
+                    continue
+                await self._app_round_trip(max(0.0, deadline - loop.time()))
+                if self._idle():
+                    break
         finally:
             self._settling = None
             if not self._closing and not self._closed:
