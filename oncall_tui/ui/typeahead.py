@@ -36,14 +36,15 @@ def _typed_into(focused: Widget | None, event: events.Key) -> bool:
 
 
 class TypeAheadApp(App):
-    _held: deque[events.Key]
-    _settling: asyncio.Task | None = None
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: deque[events.Key] = deque()  # keys waiting for the app to settle, oldest first
+        self._settling: asyncio.Task | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded and not self._is_priority(event):
-            held = self.__dict__.setdefault("_held", deque())
-            if held or self._settling is not None:
-                held.append(event)
+            if self._held or self._settling is not None:
+                self._held.append(event)
                 return
             await self._gate(event)
             return
@@ -106,9 +107,8 @@ class TypeAheadApp(App):
 
     async def _release(self) -> None:
         """Replay held keys in order until one of them must be waited for again."""
-        held = self.__dict__.get("_held")
-        while held and self._settling is None:
-            await self._gate(held.popleft())
+        while self._held and self._settling is None:
+            await self._gate(self._held.popleft())
 
     async def _on_exit_app(self) -> None:
         if self._settling is not None:
