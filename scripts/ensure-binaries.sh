@@ -5,13 +5,13 @@ have() { command -v "$1" >/dev/null 2>&1; }
 prom="${MLCALL_PROMETHEUS_BIN:-prometheus}"
 am="${MLCALL_ALERTMANAGER_BIN:-}"
 am_ok() { if [ -n "$am" ]; then have "$am"; else have alertmanager || have prometheus-alertmanager; fi; }
-tools_ok() { have promtool && have amtool; }
+tools_ok() { have promtool && have amtool && have tmux; }  # tmux: the typed-burst tests read its screen
 if have "$prom" && am_ok && tools_ok; then exit 0; fi
 if [ "$(id -u)" = 0 ] && have apt-get; then
   echo "Installing prometheus and prometheus-alertmanager with apt-get…"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+  apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager tmux >/dev/null
   # Debian's packages try to start services; this project starts its own servers on loopback.
   exit 0
 fi

@@ -75,7 +75,8 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         # `i`: incident timelines; first seen / resolved per alert; notes the first look at a drill alert
         self.incidents = IncidentsUI(settings, self.audit, silences=lambda: tuple(self.silencing.silences.values()))
         # the panels beside the alert's detail, in this order, and who follows the highlighted alert
-        panels = (self.signals.panel, self.silencing.panel, self.registry.panel, self.cluster.panel)
+        panels = (self.signals.panel, self.registry.panel, self.cluster.panel,
+                  self.silencing.panel)  # last: in the 2×2 grid the silence panel spans the row below
         self.highlight_listeners: list[Callable[[Alert | None], None]] = [
             self.silencing.alert_highlighted, self.signals.alert_highlighted, self.registry.alert_highlighted,
             self.cluster.alert_highlighted, self.changes.alert_highlighted, self.incidents.alert_highlighted]
@@ -184,7 +185,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.alerts_screen.query_one("#sources").redraw()
         self._ticks += 1
         if self._ticks % AGE_EVERY == 0:  # any changed cell re-renders the whole visible table
-            self.alerts_screen.table.refresh_ages()
+            self.alerts_screen.refresh_ages()
 
     def on_alerts_screen_incident_requested(self, event: AlertsScreen.IncidentRequested) -> None:
         self.incidents.requested(self, event.alerts, session=event.session)

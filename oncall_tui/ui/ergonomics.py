@@ -7,7 +7,6 @@ Screens need nothing from here to benefit; see profile.py, layout.py and keys.py
 from __future__ import annotations
 
 from textual import events
-from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
@@ -15,9 +14,10 @@ from textual.theme import Theme
 from .. import config
 from . import cells, layout, profile, themes
 from .keys import NAV_BINDINGS, navigate, unknown_ids
+from .typeahead import TypeAheadApp
 
 
-class ErgonomicApp(App):
+class ErgonomicApp(TypeAheadApp):  # a burst of keys waits for the screen it opens (typeahead.py)
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("v", "next_panel", "Next panel", tooltip="Small terminal: show the next detail panel",

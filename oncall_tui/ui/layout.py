@@ -1,9 +1,12 @@
 """Small terminals: the app carries CSS classes `-narrow` (width < 100), `-medium` (100 ≤ width < 160)
-and `-short` (height < 30), so any screen's CSS can fold itself with `.-narrow …` / `.-short …` rules.
+and `-short` (height < 30), so any screen's CSS can fold itself with `.-narrow …` / `.-short …` rules;
+`-grid` is medium and not short.
 
 A row of side-by-side panels (`#detail-row`, or any container with the class `panel-row`) folds:
 - narrow: one panel at a time; `v` shows the next one;
-- medium: the first panel stays (class `-panel-pinned`) beside one other; `v` shows the next other;
+- medium and short: the first panel stays (class `-panel-pinned`) beside one other; `v` shows the next other;
+- grid (medium, 30 rows or more): the panels in a 2-column grid, all visible (120×40: alert, signals /
+  model, deployment; the silence, when there is one, below across both columns);
 - wide: every panel side by side.
 The row's border title says what is shown ("Signals 1/3 · v next"). Hidden panels keep being updated
 (they just take no room), so nothing is lost by folding. The alerts table narrows its columns so
@@ -29,12 +32,17 @@ NARROW_COLUMNS = {"name": 28, "component": 0, "model": 12, "count": 2, "age": 5}
 
 
 def classes_for(size: Size) -> dict[str, bool]:
-    return {"-narrow": size.width < NARROW_WIDTH, "-medium": NARROW_WIDTH <= size.width < WIDE_WIDTH,
-            "-short": size.height < SHORT_HEIGHT}
+    medium = NARROW_WIDTH <= size.width < WIDE_WIDTH
+    short = size.height < SHORT_HEIGHT
+    return {"-narrow": size.width < NARROW_WIDTH, "-medium": medium, "-short": short, "-grid": medium and not short}
 
 
 def mode_of(app) -> str:
-    return "narrow" if app.has_class("-narrow") else "medium" if app.has_class("-medium") else "wide"
+    if app.has_class("-narrow"):
+        return "narrow"
+    if app.has_class("-grid"):
+        return "grid"
+    return "medium" if app.has_class("-medium") else "wide"
 
 
 def panel_name(widget: Widget) -> str:
@@ -47,9 +55,11 @@ def _panels(row: Widget) -> list[Widget]:
 
 def _fold(row: Widget, mode: str, step: int) -> None:
     panels = _panels(row)
+    for child in row.children:  # in the grid each cell carries its name in its top border
+        child.border_title = panel_name(child) if mode == "grid" and row.id == "detail-row" else None
     pinned = panels[0] if mode == "medium" and len(panels) > 1 else None
     cycled = [p for p in panels if p is not pinned]
-    if mode == "wide" or not cycled:
+    if mode in ("wide", "grid") or not cycled:
         for child in row.children:
             child.remove_class(SHOWN, PINNED)
         row.border_title = None

@@ -132,7 +132,8 @@ class AlertsScreen(Screen):
         self.table.show(shown)
         total = sum(g.count for g in self.all_groups)
         visible = sum(g.count for g in shown)
-        note = f"{visible}/{total} alerts · filter: " if self.filter.text else f"{total} alerts"
+        noun = "alert" if total == 1 else "alerts"
+        note = f"{visible}/{total} {noun} · filter: " if self.filter.text else f"{total} {noun}"
         text = Text(note, end="")
         if self.filter.text:
             text.append_text(safe(self.filter.text, "bold", single_line=True, max_len=60))
@@ -143,6 +144,11 @@ class AlertsScreen(Screen):
     def on_alert_table_alert_highlighted(self, event: AlertTable.AlertHighlighted) -> None:
         self.query_one(AlertDetail).show(event.alert, event.group)
         self.post_message(self.AlertHighlighted(event.alert, event.group))
+
+    def refresh_ages(self) -> None:
+        """The clock moved: the Age column and the detail's "since … (N ago)"."""
+        self.table.refresh_ages()
+        self.query_one(AlertDetail).refresh_age()
 
     def selected(self) -> tuple[AlertGroup | None, Alert | None]:
         return self.table.current()

@@ -3,7 +3,8 @@ button stays disabled until the typed confirmation holds, `enter` in a field nev
 press runs the action once in a worker.
 
 A dialog names its widgets `#<PREFIX>-go`, `#<PREFIX>-cancel`, `#<PREFIX>-status` and implements
-`_confirmed()`, `_execute()` and `action_cancel()`.
+`_confirmed()`, `_execute()` and `action_cancel()`. Its field `#<PREFIX>-confirm` gets the letters typed
+while a button has the focus (so `R`, enter, model name in one burst fills it: ui/typeahead.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
@@ -38,6 +40,15 @@ class TypedConfirmDialog(ModalScreen[ResultT]):
 
     async def _execute(self) -> None:
         raise NotImplementedError
+
+    def typeahead_target(self, event: events.Key) -> Input | None:
+        """A letter typed while a button (Cancel) has the focus goes into the typed confirmation."""
+        if not event.is_printable or event.character == " " or not isinstance(self.focused, Button):
+            return None
+        field = self.query(f"#{self.PREFIX}-confirm")
+        if not field or field.first().disabled or not field.first().display or self.busy:
+            return None
+        return field.first(Input)
 
     def _update_go(self) -> None:
         self.query_one(f"#{self.PREFIX}-go", Button).disabled = not self._confirmed()

@@ -74,6 +74,7 @@ class AlertDetail(Static):
         self.alert: Alert | None = None
         self.group: AlertGroup | None = None
         self.trigger: Text | None = None
+        self.shown_age = ""
 
     def show(self, alert: Alert | None, group: AlertGroup | None = None) -> None:
         if alert == self.alert and alert is not None:
@@ -81,6 +82,7 @@ class AlertDetail(Static):
         if alert is None or self.alert is None or alert.fingerprint != self.alert.fingerprint:
             self.trigger = None
         self.alert, self.group = alert, group
+        self.shown_age = age(alert.starts_at) if alert else ""
         self.update(describe(alert, group, self.trigger) if alert else Text("No alert selected.", style="dim"))
 
     def show_trigger(self, fingerprint: str, trigger: Text | None) -> None:
@@ -89,3 +91,9 @@ class AlertDetail(Static):
             return
         self.trigger = trigger
         self.update(describe(self.alert, self.group, trigger))
+
+    def refresh_age(self) -> None:
+        """"since … (N ago)" moves with the clock, like the table's Age column (redrawn when it changed)."""
+        if self.alert is not None and age(self.alert.starts_at) != self.shown_age:
+            self.shown_age = age(self.alert.starts_at)
+            self.update(describe(self.alert, self.group, self.trigger))
