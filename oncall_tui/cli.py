@@ -13,7 +13,8 @@ def _main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mlcall-tui",
         description="Terminal UI for on-call engineers of production ML systems.",
-        epilog="Subcommands: `mlcall-tui demo`, `mlcall-tui check`, `mlcall-tui runbooks lint [DIR]`.",
+        epilog="Subcommands: `mlcall-tui demo`, `mlcall-tui check`, `mlcall-tui exporter`, "
+               "`mlcall-tui runbooks lint [DIR]`.",
     )
     p.add_argument("--version", action="version", version=f"mlcall-tui {__version__}")
     add_settings_flags(p)
@@ -63,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             from .check import main as check_main
 
             return check_main(argv[1:])
+        if argv and argv[0] == "exporter":
+            from .exporter.main import main as exporter_main
+
+            return exporter_main(argv[1:])
         if argv and argv[0] == "runbooks":
             if argv[1:2] != ["lint"]:
                 print("usage: mlcall-tui runbooks lint [DIR]...", file=sys.stderr)
