@@ -12,6 +12,7 @@ timeout and reused for a TTL, and adds the exporter's own health.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 
 from .families import COUNTER, Family
 
+log = logging.getLogger("mlcall_tui.exporter")
 UP = "mlcall_exporter_source_up"
 DURATION = "mlcall_exporter_source_duration_seconds"
 LAST_SUCCESS = "mlcall_exporter_last_success_timestamp_seconds"
@@ -30,6 +32,9 @@ class Source(Protocol):
 
     def read(self) -> list[Family]:
         """Blocking read of the backend; raises on failure."""
+
+    # optional: `prepare()` imports the client library and builds the client (no network), so that
+    # the seconds an import of mlflow/dvc/kubernetes takes do not count against the read's timeout
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,16 @@ class ExporterCollector:
         self._last_success: dict[str, float] = {}
 
     # -- reading -------------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Import and set up every source's client library (concurrently, not timed); errors are left
+        for the reads to report."""
+        def one(source: Source) -> None:
+            try:
+                getattr(source, "prepare", lambda: None)()
+            except Exception:  # noqa: S110 - the read will fail and say why
+                pass
+
+        list(self._pool.map(one, self.sources))
     def _read(self, source: Source) -> Reading:
         start = self._clock()
         try:
@@ -87,6 +102,11 @@ class ExporterCollector:
         return reading
 
     def _store(self, name: str, reading: Reading) -> None:
+        before = self._cache.get(name)
+        if reading.error and (before is None or not before.error or before.error != reading.error):
+            log.warning("source %s: read failed: %s", name, reading.error)  # once per new error
+        elif not reading.error and before is not None and before.error:
+            log.warning("source %s: read succeeded again", name)
         self._cache[name] = reading
         if not reading.error:
             self._last_success[name] = self._wall()

@@ -48,6 +48,10 @@ class DvcSource:
         self.repo = repo
         self.name = f"dvc:{repo.label}"
 
+    def prepare(self) -> None:
+        import dvc.repo  # noqa: F401 - 0.7 s of imports, not counted against the read's timeout
+        import dvc.repo.metrics.show  # noqa: F401
+
     def read(self) -> list[Family]:
         from dvc.repo import Repo
 

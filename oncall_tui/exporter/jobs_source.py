@@ -69,11 +69,17 @@ class JobsSource:
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], set[str]] = {}  # (model, "failed"|"complete") -> uids
 
-    def _list(self) -> list[dict[str, Any]]:
-        from ..sources.cluster import ClusterSource, classify
+    def prepare(self) -> None:
+        from ..sources.cluster import ClusterSource
 
         if self._cluster is None:
             self._cluster = ClusterSource(self.settings)
+        self._cluster.api()  # imports kubernetes and reads the kubeconfig (no request)
+
+    def _list(self) -> list[dict[str, Any]]:
+        from ..sources.cluster import classify
+
+        self.prepare()
         api = self._cluster.api()
         from kubernetes import client
 

@@ -81,6 +81,7 @@ def push(config: ExporterConfig) -> int:
     from prometheus_client import CollectorRegistry, push_to_gateway
 
     collector = collector_for(config)
+    collector.prepare()
     states = collector.refresh()
     registry = CollectorRegistry()
 
@@ -118,7 +119,11 @@ def serve(config: ExporterConfig) -> int:
     registry.register(collector)
     server, _thread = start_http_server(port, addr=host, registry=registry)
     # warm up (imports of mlflow/dvc/kubernetes, first reads) so the first scrape is not a cold one
-    threading.Thread(target=collector.refresh, name="mlcall-exporter-warm-up", daemon=True).start()
+    def warm_up() -> None:
+        collector.prepare()
+        collector.refresh()
+
+    threading.Thread(target=warm_up, name="mlcall-exporter-warm-up", daemon=True).start()
     names = ", ".join(s.name for s in collector.sources) or "none (configure MLflow, DVC repos or a cluster)"
     print(f"mlcall-tui exporter: serving /metrics on {host}:{server.server_port}; sources: {names}",
           file=sys.stderr, flush=True)
@@ -132,6 +137,10 @@ def serve(config: ExporterConfig) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s mlcall-tui exporter: %(message)s")
     try:
         config = load_config(argv)
         if config.push:

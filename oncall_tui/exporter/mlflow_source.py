@@ -49,6 +49,10 @@ class MlflowSource:
         self.timeout = timeout
         self._client: Any = None
 
+    def prepare(self) -> None:
+        self.client()
+        import mlflow.entities  # noqa: F401 - used by the reads
+
     def client(self) -> Any:
         if self._client is None:
             import logging

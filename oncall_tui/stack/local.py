@@ -36,6 +36,7 @@ class LocalStack(StackQueries):
         fast: bool = True,
         progress: Callable[[str], None] | None = None,
         startup_timeout: float = 120.0,
+        scrape_configs: list[dict[str, Any]] | None = None,
     ) -> None:
         if alertmanager_peers < 0:
             raise ValueError("alertmanager_peers must be >= 0")
@@ -46,6 +47,7 @@ class LocalStack(StackQueries):
         self.fast = fast
         self._progress = progress or (lambda _line: None)
         self.startup_timeout = startup_timeout
+        self._scrape_configs = list(scrape_configs or [])  # more Prometheus jobs (e.g. an exporter)
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir is not None else None
         self.model_service: Any = None  # ModelService (prometheus_client is imported only when used)
@@ -192,6 +194,7 @@ class LocalStack(StackQueries):
             alertmanager_targets=[f"127.0.0.1:{p.port}" for p in self._peers],
             rule_files=rules,
             fast=self.fast,
+            extra_scrape_configs=self._scrape_configs,
         )
         config_file = configs.dump(config, prom_dir / "prometheus.yml")
         port = free_port()
