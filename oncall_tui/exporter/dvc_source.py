@@ -1,8 +1,8 @@
 """DVC metrics of one repository (a path or a Git URL, at a revision), read with the real `dvc` package.
 
 `dvc.api.metrics_show` merges all metrics files into one mapping and so loses which file a value came
-from; this reads the same thing it does (`Repo.open` → `repo.metrics.show`) per file, so every gauge
-carries its `path`, and takes the revision's commit time from the same open repository.
+from; this reads the same thing it does (`repo.metrics.show`) per file, so every gauge carries its `path`,
+and takes the revision's commit time from the same open repository.
 
 - `dvc_metric_<flattened key>{model,path}`: `data_drift.kolmogorov_smirnov` → `dvc_metric_data_drift_
   kolmogorov_smirnov`; numbers nested three or more levels deep are per-feature: the last key becomes the
@@ -13,6 +13,7 @@ carries its `path`, and takes the revision's commit time from the same open repo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,6 +22,9 @@ from .families import GAUGE, Family, FamilyBuilder, metric_name
 
 PREFIX = "dvc_metric"
 FEATURE_DEPTH = 3
+# Reading a repository is mostly Python work (under the GIL): twenty at once only make all of them
+# late together. A few at a time still overlap the I/O (clones of URL repositories).
+_READERS = threading.BoundedSemaphore(4)
 
 
 def flatten(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -49,21 +53,31 @@ class DvcSource:
         self.name = f"dvc:{repo.label}"
 
     def prepare(self) -> None:
-        import dvc.repo  # noqa: F401 - 0.7 s of imports, not counted against the read's timeout
-        import dvc.repo.metrics.show  # noqa: F401
+        """Imports (0.7 s) and, for a local repository, one read thrown away (DVC initialises lazily:
+        the first read of a process is many times slower than the next), not counted against the
+        read's timeout. A URL is not fetched here: that is network work, bounded like any read."""
+        import dvc.repo  # noqa: F401
+
+        if not _is_url(self.repo.repo):
+            self.read()
 
     def read(self) -> list[Family]:
+        with _READERS:
+            return self._read()
+
+    def _read(self) -> list[Family]:
         from dvc.repo import Repo
 
         rev = self.repo.rev or None
-        with Repo.open(self.repo.repo, rev=rev if _is_url(self.repo.repo) else None) as repo:
-            shown = repo.metrics.show(targets=list(self.repo.targets) or None,
-                                      revs=[rev] if rev else None, on_error="raise")
+        # A local repository is opened at the revision itself (its Git tree, not the working tree
+        # plus the revision: 30 ms instead of 230 ms); a URL is cloned at it by Repo.open.
+        opener = Repo.open if _is_url(self.repo.repo) else Repo
+        with opener(self.repo.repo, rev=rev) as repo:
+            shown = repo.metrics.show(targets=list(self.repo.targets) or None, on_error="raise")
             commit_time = _commit_time(repo, rev)
-        key = rev if rev in shown else next((k for k in shown if k != "workspace"), "workspace")
-        if key not in shown:
-            raise RuntimeError(f"no metrics for revision {rev or 'workspace'}")
-        files = (shown.get(key) or {}).get("data") or {}
+        if not shown:
+            raise RuntimeError(f"no metrics at revision {rev or 'HEAD'}")
+        files = (next(iter(shown.values())) or {}).get("data") or {}
         out = FamilyBuilder()
         model = self.repo.label
         for path, content in sorted(files.items()):
