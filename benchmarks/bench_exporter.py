@@ -26,6 +26,7 @@ import httpx  # noqa: E402
 from oncall_tui.exporter.collector import ExporterCollector  # noqa: E402
 from oncall_tui.exporter.config import DvcRepo  # noqa: E402
 from oncall_tui.exporter.dvc_source import DvcSource  # noqa: E402
+from oncall_tui.exporter.http import start_server  # noqa: E402
 from oncall_tui.exporter.mlflow_source import MlflowSource  # noqa: E402
 from oncall_tui.stack import LocalStack  # noqa: E402
 from oncall_tui.stack.dvc_repo import make_dvc_repo, write_metrics  # noqa: E402
@@ -60,12 +61,8 @@ def make_repos(base: Path, count: int) -> list[DvcRepo]:
 
 
 def serve(collector: ExporterCollector) -> tuple[str, object]:
-    from prometheus_client import CollectorRegistry, start_http_server
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
     port = free_port()
-    server, _ = start_http_server(port, addr="127.0.0.1", registry=registry)
+    server, _ = start_server(collector, "127.0.0.1", port)  # what `mlcall-tui exporter` serves with
     return f"http://127.0.0.1:{port}/metrics", server
 
 

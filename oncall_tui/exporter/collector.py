@@ -77,6 +77,7 @@ class ExporterCollector:
         self._cache: dict[str, Reading] = {}
         self._inflight: dict[str, tuple[cf.Future[Reading], float]] = {}
         self._last_success: dict[str, float] = {}
+        self._version = 0  # bumped by every finished read: same version, same output
 
     # -- reading -------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -108,6 +109,7 @@ class ExporterCollector:
         elif not reading.error and before is not None and before.error:
             log.warning("source %s: read succeeded again", name)
         self._cache[name] = reading
+        self._version += 1
         if not reading.error:
             self._last_success[name] = self._wall()
 
@@ -143,6 +145,13 @@ class ExporterCollector:
             return SourceState(name, False, (), 0.0, last, "not read yet")
         return SourceState(name, not cached.error, cached.families if not cached.error else (),
                            cached.duration, last, cached.error)
+
+    def version(self) -> int:
+        return self._version
+
+    def busy(self) -> bool:
+        """A read is running: what a scrape says about it (its duration so far) changes by the second."""
+        return any(not future.done() for future, _ in list(self._inflight.values()))
 
     # -- prometheus_client ----------------------------------------------------------------------------
     def collect(self) -> Iterator[Any]:

@@ -111,13 +111,11 @@ def push(config: ExporterConfig) -> int:
 
 
 def serve(config: ExporterConfig) -> int:
-    from prometheus_client import CollectorRegistry, start_http_server
+    from .http import start_server
 
     host, port = config.listen_address()
     collector = collector_for(config)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
-    server, _thread = start_http_server(port, addr=host, registry=registry)
+    server, _thread = start_server(collector, host, port)
     # warm up (imports of mlflow/dvc/kubernetes, first reads) so the first scrape is not a cold one
     def warm_up() -> None:
         collector.prepare()
