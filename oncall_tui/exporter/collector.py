@@ -12,6 +12,7 @@ timeout and reused for a TTL, and adds the exporter's own health.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import logging
 import threading
 import time
@@ -77,7 +78,9 @@ class ExporterCollector:
         self._cache: dict[str, Reading] = {}
         self._inflight: dict[str, tuple[cf.Future[Reading], float]] = {}
         self._last_success: dict[str, float] = {}
-        self._version = 0  # bumped by every finished read: same version, same output
+        self._versions = itertools.count(1)
+        self._version = 0  # a new one for every finished read: same version, same output
+        self.state_version = 0  # the version the last refresh's answer was built from (or newer)
 
     # -- reading -------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -90,6 +93,7 @@ class ExporterCollector:
                 pass
 
         list(self._pool.map(one, self.sources))
+
     def _read(self, source: Source) -> Reading:
         start = self._clock()
         try:
@@ -109,7 +113,7 @@ class ExporterCollector:
         elif not reading.error and before is not None and before.error:
             log.warning("source %s: read succeeded again", name)
         self._cache[name] = reading
-        self._version += 1
+        self._version = next(self._versions)  # atomic under the GIL, from any worker thread
         if not reading.error:
             self._last_success[name] = self._wall()
 
@@ -131,6 +135,7 @@ class ExporterCollector:
             waiting = [self._inflight[name][0] for name in started]
             if waiting:
                 cf.wait(waiting, timeout=max(0.0, now + self.timeout - self._clock()))
+            self.state_version = self._version  # read before the states: a later store re-renders
             return [self._state(source.name, started.get(source.name)) for source in self.sources]
 
     def _state(self, name: str, started: float | None) -> SourceState:
@@ -145,9 +150,6 @@ class ExporterCollector:
             return SourceState(name, False, (), 0.0, last, "not read yet")
         return SourceState(name, not cached.error, cached.families if not cached.error else (),
                            cached.duration, last, cached.error)
-
-    def version(self) -> int:
-        return self._version
 
     def busy(self) -> bool:
         """A read is running: what a scrape says about it (its duration so far) changes by the second."""

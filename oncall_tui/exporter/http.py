@@ -27,7 +27,7 @@ class Renderer:
 
         with self._lock:
             states = self.collector.refresh()
-            key = self.collector.version() if not self.collector.busy() else None
+            key = self.collector.state_version if not self.collector.busy() else None
             if key is not None and key == self._key:
                 return self._body
             registry = CollectorRegistry(auto_describe=False)
