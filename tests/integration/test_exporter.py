@@ -149,7 +149,7 @@ async def test_drift_staleness_and_a_failed_training_job_fire_and_reach_the_tui(
 
 def _push(signals, gateway: Pushgateway) -> subprocess.CompletedProcess:
     return subprocess.run([MLCALL, "exporter", "--config", str(signals.config_file), "--push", gateway.url,
-                           "--instance", "ci-cron"], capture_output=True, text=True, timeout=120, check=False,
+                           "--instance", "ci-cron", "--timeout", "20"], capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "KUBECONFIG": str(signals.kube.kubeconfig(
                               signals.config_file.parent))})
 
