@@ -81,6 +81,7 @@ class ExporterCollector:
         self._versions = itertools.count(1)
         self._version = 0  # a new one for every finished read: same version, same output
         self.state_version = 0  # the version the last refresh's answer was built from (or newer)
+        self._preparing = threading.Event()
 
     # -- reading -------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -92,7 +93,11 @@ class ExporterCollector:
             except Exception:  # noqa: S110 - the read will fail and say why
                 pass
 
-        list(self._pool.map(one, self.sources))
+        self._preparing.set()
+        try:
+            list(self._pool.map(one, self.sources))
+        finally:
+            self._preparing.clear()
 
     def _read(self, source: Source) -> Reading:
         start = self._clock()
@@ -119,6 +124,9 @@ class ExporterCollector:
 
     def refresh(self) -> list[SourceState]:
         """Read what is not fresh (concurrently), wait up to `timeout`, and say what each source holds."""
+        if self._preparing.is_set():  # a scrape during start-up: say so at once, read nothing yet
+            return [SourceState(s.name, False, (), 0.0, None, "starting: loading client libraries")
+                    for s in self.sources]
         with self._lock:
             now = self._clock()
             started: dict[str, float] = {}

@@ -8,6 +8,7 @@ configuration error.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -115,7 +116,11 @@ def serve(config: ExporterConfig) -> int:
 
     host, port = config.listen_address()
     collector = collector_for(config)
-    server, _thread = start_server(collector, host, port)
+    try:
+        server, _thread = start_server(collector, host, port)
+    except OSError as exc:
+        print(f"mlcall-tui exporter: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     # warm up (imports of mlflow/dvc/kubernetes, first reads) so the first scrape is not a cold one
     def warm_up() -> None:
         collector.prepare()
@@ -131,7 +136,10 @@ def serve(config: ExporterConfig) -> int:
     stop.wait()
     server.shutdown()
     collector.close()
-    return 0
+    # a read stuck in a hung backend must not hold the exit (worker threads are joined at exit)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def main(argv: Sequence[str]) -> int:

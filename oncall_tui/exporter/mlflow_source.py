@@ -114,6 +114,15 @@ class MlflowSource:
         return counts
 
     def read(self) -> list[Family]:
+        from ..safe_text import redact_url
+        from ..sources.registry import classify
+
+        try:
+            return self._read()
+        except Exception as exc:  # "cannot connect to http://mlflow:5000", not a urllib3 traceback line
+            raise classify(exc, "registry", redact_url(self.uri)) from None
+
+    def _read(self) -> list[Family]:
         registered = self._registered()
         names = {m.name for m in registered}
         versions = self._versions(names)

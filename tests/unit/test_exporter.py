@@ -284,3 +284,22 @@ def test_the_http_endpoint_serves_the_text_format_and_renders_only_when_somethin
     finally:
         server.shutdown()
         collector.close()
+
+
+def test_a_scrape_during_start_up_says_starting_at_once():
+    source = Slow("s")
+    source.prepare = lambda: source.release.wait(5)
+    collector = ExporterCollector([source], timeout=2, ttl=60)
+    warm = threading.Thread(target=collector.prepare)
+    warm.start()
+    deadline = time.monotonic() + 5
+    while not collector._preparing.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    start = time.monotonic()
+    (state,) = collector.refresh()
+    assert time.monotonic() - start < 0.5 and not state.up and state.error.startswith("starting")
+    assert source.calls == 0
+    source.release.set()
+    warm.join(10)
+    assert collector.refresh()[0].up
+    collector.close()
