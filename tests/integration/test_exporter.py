@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -154,7 +155,23 @@ def _push(signals, gateway: Pushgateway) -> subprocess.CompletedProcess:
                               signals.config_file.parent))})
 
 
+def _record_a_failed_push(uri: str) -> str:
+    """What training code does: a run whose registry push raised, wrapped in recording_push_errors."""
+    from mlflow.tracking import MlflowClient
+
+    from oncall_tui.exporter.training import recording_push_errors
+
+    model = f"push-fail-{uuid.uuid4().hex[:6]}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = client.create_run(client.get_experiment_by_name("fraud-detector").experiment_id)
+    with pytest.raises(PermissionError, match="403"):
+        with recording_push_errors(model, run_id=run.info.run_id, client=client):
+            raise PermissionError("403 from the registry")  # the push's own error comes back unchanged
+    return model
+
+
 def test_push_once_to_a_real_pushgateway(signals, tmp_path):
+    failed_model = _record_a_failed_push(signals.mlflow_stack.mlflow_uri)
     with Pushgateway(tmp_path) as gateway:
         proc = _push(signals, gateway)
         assert proc.returncode == 0, proc.stderr
@@ -167,6 +184,7 @@ def test_push_once_to_a_real_pushgateway(signals, tmp_path):
             assert series in held, series
         assert f'mlcall_exporter_last_success_timestamp_seconds{{{group},source="dvc:fraud-detector"}}' in held
         assert 'push_time_seconds{' + group in held
+        assert f'mlflow_model_push_errors_total{{{group},model="{failed_model}"}} 1' in held
 
 
 def test_mlflow_stops_mid_run_its_metrics_go_the_rest_stays_and_the_exporter_lives(signals, tmp_path):
