@@ -194,8 +194,8 @@ def test_mlflow_stops_mid_run_its_metrics_go_the_rest_stays_and_the_exporter_liv
     try:
         _mlflow_down(signals, tmp_path)
     finally:  # the session's MLflow serves other tests: bring it back (same port, same database)
-        mlflow.start()
-        mlflow.wait_http(f"{signals.mlflow_stack.mlflow_uri}/health", timeout=120)
+        mlflow.start()  # MLflow's imports alone took 38 s at a load average of 20 here: wait long
+        mlflow.wait_http(f"{signals.mlflow_stack.mlflow_uri}/health", timeout=240)
 
 
 def _mlflow_down(signals, tmp_path):
