@@ -14,8 +14,8 @@ def _main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mlcall-tui",
         description="Terminal UI for on-call engineers of production ML systems.",
-        epilog="Subcommands: `mlcall-tui demo`, `mlcall-tui check`, `mlcall-tui report`, `mlcall-tui drill`, "
-               "`mlcall-tui runbooks lint [DIR]`.",
+        epilog="Subcommands: `mlcall-tui demo`, `mlcall-tui check`, `mlcall-tui exporter`, `mlcall-tui report`, "
+               "`mlcall-tui drill`, `mlcall-tui runbooks lint [DIR]`.",
     )
     p.add_argument("--version", action="version", version=f"mlcall-tui {__version__}")
     add_settings_flags(p)
@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             from .incidents import drill, report
 
             return (report if argv[0] == "report" else drill).main(argv[1:])
+        if argv and argv[0] == "exporter":
+            from .exporter.main import main as exporter_main
+
+            return exporter_main(argv[1:])
         if argv and argv[0] == "runbooks":
             if argv[1:2] != ["lint"]:
                 print("usage: mlcall-tui runbooks lint [DIR]...", file=sys.stderr)

@@ -133,9 +133,10 @@ def _from_file(path: Path, profile: str) -> tuple[dict[str, Any], dict[str, Any]
     return data, chosen
 
 
-# Tables read by their own modules through `section()`: `[queries]` (health_queries.py) and
-# `[prometheus]` (sources/http_config.py; its `url` is the prometheus_url setting).
-SECTIONS = ("queries", "prometheus")
+# Tables read by their own modules through `section()`: `[queries]` (health_queries.py),
+# `[prometheus]` (sources/http_config.py; its `url` is the prometheus_url setting) and `[exporter]`
+# (exporter/config.py).
+SECTIONS = ("queries", "prometheus", "exporter")
 
 
 def _pop_sections(values: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Generate the Kubernetes ConfigMaps of the monitoring pack from the files they embed.
 
-The Prometheus rules (deploy/prometheus/ml-alerts.rules.yml) and the Alertmanager config
+The Prometheus rules (deploy/prometheus/ml-alerts.rules.yml, mlcall-exporter.rules.yml) and the Alertmanager config
 (deploy/alertmanager/alertmanager.yml) are the sources of truth: promtool and amtool test those.
 The ConfigMaps in deploy/kubernetes/ are derived from them, so they can never drift apart:
 
@@ -39,6 +39,13 @@ CONFIGMAPS: tuple[ConfigMapSpec, ...] = (
         name="prometheus-ml-rules",
         key="ml-alerts.yaml",
         source="prometheus/ml-alerts.rules.yml",
+        component="alert-rules",
+    ),
+    ConfigMapSpec(
+        filename="prometheus-mlcall-exporter-rules.yaml",
+        name="prometheus-mlcall-exporter-rules",
+        key="mlcall-exporter.yaml",
+        source="prometheus/mlcall-exporter.rules.yml",
         component="alert-rules",
     ),
     ConfigMapSpec(

@@ -1,7 +1,7 @@
-"""Find the server binaries the local stack runs: Prometheus, Alertmanager and MLflow.
+"""Find the server binaries the local stack runs: Prometheus, Alertmanager, Pushgateway and MLflow.
 
 Lookup order: an explicit environment variable (``MLCALL_PROMETHEUS_BIN``, ``MLCALL_ALERTMANAGER_BIN``,
-``MLCALL_MLFLOW_BIN``), then ``PATH`` (and, for MLflow, the directory of the running interpreter, i.e.
+``MLCALL_PUSHGATEWAY_BIN``, ``MLCALL_MLFLOW_BIN``), then ``PATH`` (and, for MLflow, the directory of the running interpreter, i.e.
 the virtualenv). A missing binary raises :class:`BinaryNotFound` whose message says how to install it.
 """
 
@@ -79,6 +79,16 @@ def find_promtool() -> str:
     except BinaryNotFound:
         pass
     return _find("MLCALL_PROMTOOL_BIN", ("promtool",), "promtool", APT_HINT)
+
+
+PUSHGATEWAY_HINT = "sudo apt-get install --no-install-recommends prometheus-pushgateway"
+
+
+def find_pushgateway() -> str:
+    """Path of the Pushgateway (upstream ``pushgateway``, Debian ``prometheus-pushgateway``)."""
+    return _find(
+        "MLCALL_PUSHGATEWAY_BIN", ("pushgateway", "prometheus-pushgateway"), "Pushgateway", PUSHGATEWAY_HINT
+    )
 
 
 def find_amtool() -> str:

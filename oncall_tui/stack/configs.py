@@ -94,7 +94,12 @@ def write_rules(deploy_dir: Path, dest: Path, *, fast: bool) -> list[Path]:
 
 
 def prometheus_config(
-    *, model_target: str | None, alertmanager_targets: list[str], rule_files: list[Path], fast: bool
+    *,
+    model_target: str | None,
+    alertmanager_targets: list[str],
+    rule_files: list[Path],
+    fast: bool,
+    extra_scrape_configs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     interval = "1s" if fast else "5s"
     config: dict[str, Any] = {
@@ -111,6 +116,7 @@ def prometheus_config(
                 ],
             }
         )
+    config["scrape_configs"].extend(copy.deepcopy(extra_scrape_configs or []))
     if alertmanager_targets:
         config["alerting"] = {
             "alertmanagers": [

@@ -40,6 +40,7 @@ class LocalStack(StackQueries):
         scenario: str | None = None,
         history_hours: float = 0.0,
         kube: bool = False,
+        scrape_configs: list[dict[str, Any]] | None = None,
     ) -> None:
         """`scenario` is applied before Prometheus starts (so the history shows it); `history_hours` of
         the model service's past are written into Prometheus' TSDB first; `kube` starts the emulated
@@ -59,6 +60,7 @@ class LocalStack(StackQueries):
         self.fast = fast
         self._progress = progress or (lambda _line: None)
         self.startup_timeout = startup_timeout
+        self._scrape_configs = list(scrape_configs or [])  # more Prometheus jobs (e.g. an exporter)
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir is not None else None
         self.model_service: Any = None  # ModelService (prometheus_client is imported only when used)
@@ -241,6 +243,7 @@ class LocalStack(StackQueries):
             alertmanager_targets=[f"127.0.0.1:{p.port}" for p in self._peers],
             rule_files=rules,
             fast=self.fast,
+            extra_scrape_configs=self._scrape_configs,
         )
         config_file = configs.dump(config, prom_dir / "prometheus.yml")
         port = free_port()

@@ -310,7 +310,8 @@ def test_receiver_templates_render(tmp_path):
 
 def test_committed_configmaps_match_a_fresh_render():
     rendered = deploy_pack.render_configmaps(DEPLOY)
-    assert set(rendered) == {"prometheus-ml-rules.yaml", "alertmanager-ml-config.yaml"}
+    assert set(rendered) == {"prometheus-ml-rules.yaml", "prometheus-mlcall-exporter-rules.yaml",
+                             "alertmanager-ml-config.yaml"}
     for filename, text in rendered.items():
         committed = (DEPLOY / "kubernetes" / filename).read_text(encoding="utf-8")
         assert committed == text, (
