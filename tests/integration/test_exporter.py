@@ -23,6 +23,7 @@ from oncall_tui.stack import LocalStack
 from oncall_tui.stack.dvc_repo import make_dvc_repo
 from oncall_tui.stack.processes import ManagedProcess, free_port, wait_until
 from oncall_tui.stack.pushgateway import Pushgateway
+from oncall_tui.stack.registry_seed import seed
 from tests.support.kube import KubeFake, ago
 from tests.support.ui import table_rows, wait_for
 
@@ -70,19 +71,21 @@ class Signals:
 
 
 @pytest.fixture(scope="module")
-def signals(tmp_path_factory, mlflow_stack):
-    """The session's seeded MLflow (churn-predictor's champion was trained 9 days ago: stale), a DVC repo
+def signals(tmp_path_factory):
+    """A seeded MLflow of this module's own (churn-predictor's champion was trained 9 days ago: stale; the
+    last test stops it, so it is not the session's), a DVC repo
     with drift, kmock with a running and a completed training Job, the exporter as a real command, and a
     Prometheus + Alertmanager of our own scraping it every 5 s (scrape timeout 5 s > exporter timeout 4 s)."""
     work = tmp_path_factory.mktemp("exporter")
     port = free_port()
     scrape = {"job_name": "mlcall-exporter", "scrape_interval": "5s", "scrape_timeout": "5s",
               "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
-    stack = LocalStack(work / "stack", model_service=False, fast=True, scrape_configs=[scrape])
+    stack = LocalStack(work / "stack", model_service=False, fast=True, mlflow=True, scrape_configs=[scrape])
     exporter = None
     with KubeFake() as kube:
         try:
             stack.start()
+            seed(stack.mlflow_uri)
             repo = make_dvc_repo(work / "fraud-detector-monitor", DRIFT)
             kube.put(JOBS, training_job("fraud-detector-train-1", "fraud-detector"))  # running
             kube.put(JOBS, training_job("train-churn-predictor-29001", "", state="Complete",
@@ -90,7 +93,7 @@ def signals(tmp_path_factory, mlflow_stack):
             kubeconfig = kube.kubeconfig(work)
             config_file = work / "config.toml"
             config_file.write_text(
-                f'mlflow = "{mlflow_stack.mlflow_uri}"\n\n[exporter]\nlisten = "127.0.0.1:{port}"\n'
+                f'mlflow = "{stack.mlflow_uri}"\n\n[exporter]\nlisten = "127.0.0.1:{port}"\n'
                 f'timeout = 4\nttl = 3\njob_namespaces = ["{NS}"]\n\n'
                 f'[[exporter.dvc]]\nrepo = "{repo}"\nrev = "main"\nmodel = "fraud-detector"\n')
             env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
@@ -99,7 +102,7 @@ def signals(tmp_path_factory, mlflow_stack):
                                       work / "exporter.log", env=env)
             exporter.start()
             exporter.wait_http(f"http://127.0.0.1:{port}/metrics", timeout=60)
-            yield Signals(stack, mlflow_stack, kube, exporter, port, config_file)
+            yield Signals(stack, stack, kube, exporter, port, config_file)
         finally:
             if exporter is not None:
                 exporter.stop()
@@ -190,12 +193,8 @@ def test_push_once_to_a_real_pushgateway(signals, tmp_path):
 def test_mlflow_stops_mid_run_its_metrics_go_the_rest_stays_and_the_exporter_lives(signals, tmp_path):
     assert signals.value(signals.scrape(), 'mlcall_exporter_source_up{source="mlflow"}') == 1.0
     mlflow = signals.mlflow_stack.processes()["MLflow"]
-    mlflow.stop()
-    try:
-        _mlflow_down(signals, tmp_path)
-    finally:  # the session's MLflow serves other tests: bring it back (same port, same database)
-        mlflow.start()  # MLflow's imports alone took 38 s at a load average of 20 here: wait long
-        mlflow.wait_http(f"{signals.mlflow_stack.mlflow_uri}/health", timeout=240)
+    mlflow.stop()  # this module's own MLflow: nothing else needs it back
+    _mlflow_down(signals, tmp_path)
 
 
 def _mlflow_down(signals, tmp_path):
