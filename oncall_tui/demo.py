@@ -41,6 +41,7 @@ def _mlflow_available() -> bool:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    _stop_on_hangup()
     from .stack import LocalStack
     from .stack.binaries import BinaryNotFound
 
@@ -73,6 +74,16 @@ def main(argv: list[str]) -> int:
     finally:
         print("Stopping the local stack…", flush=True)
         stack.stop()
+
+
+def _stop_on_hangup() -> None:
+    """Closing the terminal (SIGHUP: a closed tmux window or SSH session) or a kill (SIGTERM) stops the
+    servers too, like `q` and Ctrl-C: they run in sessions of their own and would outlive the demo."""
+    def leave(signum, _frame) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, leave)
 
 
 def demo_settings(stack) -> Settings:
