@@ -263,3 +263,12 @@ def test_screens_and_widgets_never_reach_a_feature_through_the_app():
         for path in sorted((PACKAGE / folder).rglob("*.py")):
             found += app_feature_uses(path.read_text(), str(path.relative_to(PACKAGE)))
     assert not found, "give the screen what it needs in its constructor instead:\n" + "\n".join(found)
+
+
+def test_test_modules_have_unique_names():
+    """tests/ has no __init__.py: two test files with one name make pytest stop at collection."""
+    from collections import Counter
+    from pathlib import Path
+
+    names = Counter(p.name for p in (Path(__file__).resolve().parents[1]).rglob("test_*.py"))
+    assert not [name for name, count in names.items() if count > 1]
