@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Protocol
 
-from .models import Alert, Change, ChangeUndo, ChangeView
+from .models import Alert, Change, ChangeUndo, ChangeView, compact_duration
 from .models.changes import ALIAS, ROLLOUT, VERSION
 
 ROLLBACK_ACTION = "registry.rollback"  # actions/rollback.ACTION (not imported: it would import the registry)
@@ -74,17 +74,7 @@ def _iso(value: Any) -> float | None:
 
 def relative(seconds: float) -> str:
     """A signed, compact offset: −4m, +30s, −1h05m, −2d3h (U+2212 for minus)."""
-    sign = "−" if seconds < 0 else "+"
-    s = int(abs(seconds))
-    if s < 60:
-        return f"{sign}{s}s"
-    m = s // 60
-    if m < 60:
-        return f"{sign}{m}m"
-    h = m // 60
-    if h < 24:
-        return f"{sign}{h}h{m % 60:02d}m"
-    return f"{sign}{h // 24}d{h % 24}h"
+    return ("−" if seconds < 0 else "+") + compact_duration(abs(seconds))
 
 
 def before_words(seconds: float) -> str:

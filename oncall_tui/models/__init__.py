@@ -11,6 +11,7 @@ from .alerts import (  # noqa: F401
     Silence,
     SourceHealth,
     SourceStatus,
+    compact_duration,
     severity_rank,
     utcnow,
 )

@@ -15,6 +15,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def compact_duration(seconds: float) -> str:
+    """42s, 7m, 3h12m, 2d4h: the form of the tables' Age column (negative counts as 0)."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    return f"{hours}h{minutes % 60:02d}m" if hours < 24 else f"{hours // 24}d{hours % 24}h"
+
+
 class AlertState(str, Enum):
     """Where an alert stands. Ordered by how much it needs a human right now."""
 

@@ -7,21 +7,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from .alerts import EMPTY, utcnow
+from .alerts import EMPTY, compact_duration, utcnow
 
 
 def compact_age(start: datetime | None, now: datetime | None = None) -> str:
     """42s, 7m, 3h12m, 2d4h (the same form as the tables' Age column)."""
-    if start is None:
-        return "?"
-    seconds = max(0, int(((now or utcnow()) - start).total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    return f"{hours}h{minutes % 60:02d}m" if hours < 24 else f"{hours // 24}d{hours % 24}h"
+    return "?" if start is None else compact_duration(((now or utcnow()) - start).total_seconds())
 
 
 def freeze(value: object) -> object:

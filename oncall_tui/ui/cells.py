@@ -6,7 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ..models import AlertState, utcnow
+from ..models import AlertState, compact_duration, utcnow
 
 SEVERITY_GLYPHS = {"critical": ("▲", "CRIT"), "error": ("▲", "ERR"), "warning": ("◆", "WARN"), "info": ("●", "INFO")}
 STATE_GLYPHS = {
@@ -50,15 +50,4 @@ def state_cell(state: AlertState) -> Text:
 
 def age(start: datetime | None, now: datetime | None = None) -> str:
     """Compact age: 42s, 7m, 3h12m, 2d4h."""
-    if start is None:
-        return "-"
-    seconds = max(0, int(((now or utcnow()) - start).total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{hours}h{minutes % 60:02d}m"
-    return f"{hours // 24}d{hours % 24}h"
+    return "-" if start is None else compact_duration(((now or utcnow()) - start).total_seconds())

@@ -269,7 +269,8 @@ def test_the_http_endpoint_serves_the_text_format_and_renders_only_when_somethin
     from oncall_tui.exporter.http import start_server
 
     source = Slow("s")
-    collector = ExporterCollector([source], timeout=2, ttl=0.3)
+    clock = [1000.0]  # the TTL is passed by moving this clock, not by the machine's speed
+    collector = ExporterCollector([source], timeout=2, ttl=5, clock=lambda: clock[0])
     server, _ = start_server(collector, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.server_port}/metrics"
     try:
@@ -278,7 +279,7 @@ def test_the_http_endpoint_serves_the_text_format_and_renders_only_when_somethin
         assert 's_value{model="m"} 1.0' in first.text and 'mlcall_exporter_source_up{source="s"} 1.0' in first.text
         assert httpx.get(url, timeout=10, trust_env=False).text == first.text
         assert source.calls == 1
-        time.sleep(0.4)  # past the TTL: read again, new value
+        clock[0] += 6  # past the TTL: read again, new value
         assert 's_value{model="m"} 2.0' in httpx.get(url, timeout=10, trust_env=False).text
         assert httpx.get(f"http://127.0.0.1:{server.server_port}/other", timeout=10, trust_env=False).status_code == 404
     finally:
