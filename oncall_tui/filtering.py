@@ -1,4 +1,5 @@
-"""The `/` filter: free text and label matchers (`label=value`, `label!=value`, `label=~re`, `label!~re`)."""
+"""The `/` filter: free text and label matchers (`label=value`, `label!=value`, `label=~re`, `label!~re`);
+`@cluster=eu-prod` (same operators) matches the cluster an alert came from, not a label."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Callable, Iterable
 
 from .models import Alert, AlertGroup
 
-_MATCHER = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>=~|!~|!=|=)(?P<value>.*)$", re.DOTALL)
+_MATCHER = re.compile(r"^(?P<name>@cluster|[A-Za-z_][A-Za-z0-9_]*)(?P<op>=~|!~|!=|=)(?P<value>.*)$", re.DOTALL)
 
 
 class FilterError(ValueError):
@@ -46,17 +47,22 @@ def _free_text(word: str) -> Callable[[Alert], bool]:
     return match
 
 
+def _cluster(alert: Alert) -> str:
+    return alert.cluster
+
+
 def _matcher(name: str, op: str, value: str) -> Callable[[Alert], bool]:
+    get: Callable[[Alert], str] = _cluster if name == "@cluster" else (lambda a: a.labels.get(name, ""))
     if op in ("=~", "!~"):
         try:
             pattern = re.compile(value)
         except re.error as exc:
             raise FilterError(f"bad regular expression for {name}: {exc}") from None
         want = op == "=~"
-        return lambda a: bool(pattern.fullmatch(a.labels.get(name, ""))) is want
+        return lambda a: bool(pattern.fullmatch(get(a))) is want
     if op == "=":
-        return lambda a: a.labels.get(name, "") == value
-    return lambda a: a.labels.get(name, "") != value
+        return lambda a: get(a) == value
+    return lambda a: get(a) != value
 
 
 def parse(text: str) -> Filter:

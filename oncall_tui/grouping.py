@@ -52,3 +52,13 @@ def group(alerts: Iterable[Alert], key_labels: Sequence[str] = ("model",)) -> li
 def _group_order(g: AlertGroup) -> tuple:
     started = g.starts_at or _EPOCH
     return (severity_rank(g.severity), g.state.rank, -started.timestamp(), g.key)
+
+
+def cluster_counts(g: AlertGroup) -> str:
+    """Which clusters a group's alerts come from: "eu-prod" or "eu-prod 3 · us-east 2" (most first)."""
+    counts: dict[str, int] = {}
+    for a in g.alerts:
+        counts[a.cluster] = counts.get(a.cluster, 0) + 1
+    if len(counts) == 1:
+        return next(iter(counts))
+    return " · ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -54,6 +54,7 @@ class Alert:
     receivers: tuple[str, ...] = ()
     source: str = "alertmanager"
     value: str = ""  # Prometheus' current value of the expression, when known
+    cluster: str = ""  # the `[[clusters]]` name it came from ("": the one cluster, no [[clusters]])
 
     @property
     def name(self) -> str:
@@ -138,6 +139,7 @@ class Silence:
     comment: str
     state: str = "active"  # active | pending | expired
     updated_at: datetime | None = None
+    cluster: str = ""  # the `[[clusters]]` name of the Alertmanager cluster that holds it
 
 
 class SourceHealth(str, Enum):

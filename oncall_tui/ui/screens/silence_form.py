@@ -69,7 +69,14 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
     def compose(self) -> ComposeResult:
         what = f"{len(self.alerts)} alert" + ("s" if len(self.alerts) != 1 else "")
         with Vertical(id="box"):
-            yield Static(Text(("Acknowledge " if self.ack else "Silence ") + what, style="bold"), id="title")
+            title = Text(("Acknowledge " if self.ack else "Silence ") + what, style="bold")
+            where = self.silencing.cluster_line(self.alerts)
+            if where is not None:  # several clusters: say which Alertmanager it goes to, red for a danger one
+                title.append(" in cluster ")
+                title.append_text(safe(where[0], "bold reverse" if where[1] else "bold", single_line=True))
+                if where[1]:
+                    title.append(" ⚠ production", style="bold")
+            yield Static(title, id="title")
             label = "Reason (required; shown as “ACK: …”)" if self.ack else "Reason (required)"
             yield Static(Text(label), classes="heading")
             yield Input(placeholder="why: e.g. known drift, retraining in progress (JIRA-123)", id="reason")
@@ -216,7 +223,8 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
                 continue
             attempts = self.attempts.setdefault(d.matchers, act.Attempts())
             try:
-                outcome = await act.create(self.silencing.source, self.silencing.audit, d, action=action,
+                outcome = await act.create(self.silencing.source_of(self.alerts[0].cluster), self.silencing.audit, d,
+                                           action=action,
                                            attempts=attempts, verify_timeout=self.silencing.verify_timeout)
             except AuditError as exc:
                 failures.append(f"not sent: {exc}")
