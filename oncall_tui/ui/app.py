@@ -60,9 +60,10 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         # silences: the Alertmanager poll, the silence panel, form and screen
         self.silencing = Silencing(self, settings, self.audit, fleet=self.fleet,
                                    alerts=lambda: self.am_alerts, refresh=self._refresh_pollers)
-        self.signals = SignalsUI(self, settings)  # signal and model-health sparklines, zoom view
-        self.registry = RegistryUI(self, settings, self.audit)  # the model panel, models screen
-        self.cluster = ClusterUI(self, settings, self.audit)  # deployment panel, access reviews, rollout watches
+        first = self.fleet.clusters[0].settings if self.fleet.multi else settings  # followed: see _follow
+        self.signals = SignalsUI(self, first)  # signal and model-health sparklines, zoom view
+        self.registry = RegistryUI(self, first, self.audit)  # the model panel, models screen
+        self.cluster = ClusterUI(self, first, self.audit)  # deployment panel, access reviews, rollout watches
         self.rollback = RollbackUI(self, settings, self.registry, self.cluster)  # `R`: registry, deployment, both
         self.runbooks = RunbooksUI(self, settings, self.audit)  # `r`: the alert's runbook, runnable steps
         # the panels beside the alert's detail, in this order, and who follows the highlighted alert
@@ -74,6 +75,9 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
             title=self._title(), read_only=settings.read_only, panels=panels, silencing=self.silencing,
             runbooks=self.runbooks, registry=self.registry, cluster=self.cluster, signals=self.signals,
             rollback=self.rollback, clusters=self.fleet.multi)
+        if self.fleet.multi:
+            for feature in (self.signals, self.registry, self.cluster):
+                feature.cluster_tag = self.fleet.clusters[0].tag
         self.setup_theme()
 
     @property
@@ -105,7 +109,29 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
     def on_mount(self) -> None:
         self.setup_ergonomics()  # theme (cell palette), keymap, danger profile on every screen, layout
 
+    @property
+    def current_cluster(self) -> Cluster:
+        """The highlighted alert's cluster: the one every action and panel goes to."""
+        return self.fleet.named(self.signals.cluster_tag or "")
+
+    def _follow(self, alert: Alert | None) -> None:
+        """The panels' features and the actions follow the highlighted alert's cluster."""
+        if not self.fleet.multi or alert is None:
+            return
+        cluster = self.fleet.of(alert)
+        for feature in (self.signals, self.registry, self.cluster):
+            feature.use_cluster(cluster.tag, cluster.settings)
+
+    def danger_profile(self, screen: Screen) -> str | None:
+        """A screen opened from an alert acts on its cluster: red with the cluster's name if that is a danger
+        one. The alerts screen shows every cluster: only a danger profile of the whole session turns it red."""
+        if self.fleet.multi and screen is not self.alerts_screen:
+            cluster = self.current_cluster
+            return f"{cluster.name} (cluster)" if cluster.settings.danger else None
+        return super().danger_profile(screen)
+
     def on_alerts_screen_alert_highlighted(self, event: AlertsScreen.AlertHighlighted) -> None:
+        self._follow(event.alert)
         for listener in self.highlight_listeners:
             listener(event.alert)
 
@@ -126,17 +152,22 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
                 self.pollers.append(Poller("Alertmanager", self.silencing.fetcher(cluster.tag),
                                            self._reporter(cluster, "am"), interval=interval, timeout=timeout,
                                            limit=limit))
+                if where:  # several clusters: in the order of the config
+                    bar.set_status(self.pollers[-1].status, cluster=where)
             else:
                 cluster.statuses["Alertmanager"] = SourceStatus("Alertmanager", SourceHealth.NOT_CONFIGURED)
                 bar.set_status(cluster.statuses["Alertmanager"], cluster=where)
             if cluster.prometheus is not None:
                 self.pollers.append(Poller("Prometheus", cluster.prometheus.alerts, self._reporter(cluster, "prom"),
                                            interval=interval, timeout=timeout, limit=limit))
+                if where:  # several clusters: in the order of the config
+                    bar.set_status(self.pollers[-1].status, cluster=where)
             else:
                 cluster.statuses["Prometheus"] = SourceStatus("Prometheus", SourceHealth.NOT_CONFIGURED)
                 bar.set_status(cluster.statuses["Prometheus"], cluster=where)
         for poller, (cluster, _kind) in zip(self.pollers, self._poller_of, strict=True):
-            bar.set_status(poller.status, cluster=cluster.name if self.fleet.multi else "")
+            if not self.fleet.multi:
+                bar.set_status(poller.status)
             self.run_worker(poller.run(), name=f"poll {cluster.name} {poller.name}", group="poll",
                             exit_on_error=False)
         self.set_interval(1.0, self._tick)
