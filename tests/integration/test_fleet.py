@@ -155,3 +155,33 @@ async def test_a_killed_cluster_turns_stale_and_the_others_keep_updating(bare_am
     finally:
         if not node.running:
             node.start()
+
+
+def test_check_covers_every_cluster_and_names_the_broken_ones(bare_am, tenants, tmp_path, capsys):
+    from oncall_tui import check
+    from oncall_tui.stack.processes import free_port
+
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+timeout = 3.0
+[[clusters]]
+name = "alpha"
+alertmanager = ["{bare_am}"]
+prometheus = {{ url = "{tenants[0].url}", headers = {{ "X-Scope-OrgID" = "team-a" }} }}
+
+[[clusters]]
+name = "wrong-tenant"
+alertmanager = ["{bare_am}"]
+prometheus = {{ url = "{tenants[1].url}", headers = {{ "X-Scope-OrgID" = "team-a" }} }}
+
+[[clusters]]
+name = "dead"
+alertmanager = ["http://127.0.0.1:{free_port()}"]
+""")
+    assert check.main(["--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "2/3 clusters broken: wrong-tenant, dead"
+    alpha = out.split("cluster wrong-tenant")[0]
+    assert "FAIL" not in alpha and alpha.count(" ok  ") == 2  # its Alertmanager and its tenant's Prometheus
+    assert "FAIL  Prometheus" in out.split("cluster wrong-tenant")[1].split("cluster dead")[0]
+    assert tenants[1].rejected[-1][1] == "team-a"  # refused by the proxy: the wrong tenant was sent
