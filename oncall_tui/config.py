@@ -64,6 +64,8 @@ class Settings:
     namespace_label: str = "namespace"
     group_by: tuple[str, ...] = ("model",)
     silence_duration: str = "1h"
+    # matchers sent to Alertmanager's /api/v2/alerts?filter=… (e.g. 'team="ml"'): it sends only those alerts
+    alert_filter: tuple[str, ...] = ()
     config_file: str = ""
     # `[[clusters]]` of the config file; empty: the one cluster the fields above describe
     clusters: tuple[ClusterConfig, ...] = field(default=(), repr=False)
@@ -93,10 +95,11 @@ class ClusterConfig:
     namespace: str = ""
     danger: bool = False
     read_only: bool = False
+    alert_filter: tuple[str, ...] | None = None  # None: the top-level alert_filter
 
 
 _CLUSTER_KEYS = {"name", "alertmanager", "alertmanager_urls", "prometheus", "prometheus_url", "mlflow",
-                 "mlflow_uri", "kube_context", "namespace", "danger", "read_only"}
+                 "mlflow_uri", "kube_context", "namespace", "danger", "read_only", "alert_filter"}
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 
@@ -126,6 +129,7 @@ def parse_clusters(tables: Any, origin: str) -> tuple[ClusterConfig, ...]:
             mlflow_uri=str(table.get("mlflow", table.get("mlflow_uri", ""))),
             kube_context=str(table.get("kube_context", "")), namespace=str(table.get("namespace", "")),
             danger=_coerce("danger", table.get("danger", False), where),
+            alert_filter=_coerce("alert_filter", table["alert_filter"], where) if "alert_filter" in table else None,
             read_only=_coerce("read_only", table.get("read_only", False), where)))
     return tuple(out)
 
@@ -136,7 +140,8 @@ def for_cluster(settings: Settings, cluster: ClusterConfig) -> Settings:
                    prometheus_http=cluster.prometheus_http, mlflow_uri=cluster.mlflow_uri or settings.mlflow_uri,
                    kube_context=cluster.kube_context or settings.kube_context,
                    namespace=cluster.namespace or settings.namespace, danger=settings.danger or cluster.danger,
-                   read_only=settings.read_only or cluster.read_only, cluster=cluster.name, clusters=())
+                   read_only=settings.read_only or cluster.read_only, cluster=cluster.name, clusters=(),
+                   alert_filter=settings.alert_filter if cluster.alert_filter is None else cluster.alert_filter)
 
 
 def cluster_configs(settings: Settings) -> tuple[ClusterConfig, ...]:

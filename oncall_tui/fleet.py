@@ -9,11 +9,10 @@ made after the first frame (`make_sources`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Iterator
 
 from .config import ClusterConfig, Settings, cluster_configs, for_cluster
-from .models import Alert, SourceHealth, SourceStatus, utcnow
+from .models import Alert, SourceStatus
 
 if TYPE_CHECKING:
     from .sources.alertmanager import AlertmanagerSource
@@ -38,7 +37,8 @@ class Cluster:
         if self.alertmanager is None and self.settings.alertmanager_urls:
             from .sources.alertmanager import AlertmanagerSource
 
-            self.alertmanager = AlertmanagerSource(self.settings.alertmanager_urls, timeout=timeout, cluster=self.tag)
+            self.alertmanager = AlertmanagerSource(self.settings.alertmanager_urls, timeout=timeout, cluster=self.tag,
+                                                   alert_filter=self.settings.alert_filter)
         if self.prometheus is None and self.settings.prometheus_url:
             from .sources.http_config import prometheus_client
             from .sources.prometheus import PrometheusSource
@@ -50,18 +50,6 @@ class Cluster:
         for source in (self.alertmanager, self.prometheus):
             if source is not None:
                 await source.aclose()
-
-    # -- health ------------------------------------------------------------------------------------
-    def stale_since(self) -> datetime | None:
-        """When its data was last fresh, if a configured source of it is stale now; None when it is ok."""
-        stale = [s for s in self.statuses.values() if s.health is SourceHealth.STALE]
-        if not stale:
-            return None
-        return min((s.last_success or datetime.min.replace(tzinfo=utcnow().tzinfo)) for s in stale)
-
-    def ok(self) -> bool:
-        return all(s.health in (SourceHealth.OK, SourceHealth.NOT_CONFIGURED) for s in self.statuses.values()) \
-            and any(s.health is SourceHealth.OK for s in self.statuses.values())
 
 
 class Fleet:

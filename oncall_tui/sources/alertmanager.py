@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from ..models import Alert, AlertState, Matcher, Silence
+from ..models.alerts import search_text
 from ..safe_text import redact_url
 from .base import SourceError, describe_http_error, json_body, parse_time, str_map
 
@@ -30,10 +31,12 @@ def decode_alert(raw: Any, cluster: str = "") -> Alert:
             state = AlertState.INHIBITED
         else:
             state = AlertState.FIRING
+        labels, annotations = str_map(raw.get("labels") or {}), str_map(raw.get("annotations") or {})
         return Alert(
             fingerprint=f"{cluster}/{raw['fingerprint']}" if cluster else str(raw["fingerprint"]),
-            labels=MappingProxyType(str_map(raw.get("labels") or {})),
-            annotations=MappingProxyType(str_map(raw.get("annotations") or {})),
+            labels=MappingProxyType(labels),
+            annotations=MappingProxyType(annotations),
+            search=search_text(labels, annotations),
             state=state,
             starts_at=parse_time(raw.get("startsAt")),
             updated_at=parse_time(raw.get("updatedAt")),
@@ -55,9 +58,33 @@ def decode_alerts(body: Any, cluster: str = "") -> list[Alert]:
     return [decode_alert(item, cluster) for item in body]
 
 
-def _decode_response(response: httpx.Response, url: str, cluster: str) -> list[Alert]:
-    """JSON and models from one answer: run in a worker thread (50,000 alerts take ~0.5 s)."""
-    return decode_alerts(json_body(response, url), cluster)
+def _reuse_key(raw: Any) -> tuple | None:
+    """What makes an alert of the API the same as last poll's (labels are in the fingerprint)."""
+    try:
+        status = raw.get("status") or {}
+        return (raw["fingerprint"], raw.get("updatedAt"), raw.get("endsAt"), raw.get("startsAt"),
+                tuple(status.get("silencedBy") or ()), tuple(status.get("inhibitedBy") or ()))
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _decode_response(response: httpx.Response, url: str, cluster: str,
+                     previous: dict[tuple, Alert]) -> tuple[list[Alert], dict[tuple, Alert]]:
+    """JSON and models from one answer, run in a worker thread. An alert unchanged since the last poll is
+    the same Alert object (no decoding: most of 50,000 alerts do not change between two polls)."""
+    body = json_body(response, url)
+    if not isinstance(body, list):
+        return decode_alerts(body, cluster), {}
+    alerts, known = [], {}
+    for raw in body:
+        key = _reuse_key(raw)
+        alert = previous.get(key) if key is not None else None
+        if alert is None:
+            alert = decode_alert(raw, cluster)
+        if key is not None:
+            known[key] = alert
+        alerts.append(alert)
+    return alerts, known
 
 
 def decode_silence(raw: Any, cluster: str = "") -> Silence:
@@ -125,14 +152,18 @@ class AlertmanagerSource:
     name = "Alertmanager"
 
     def __init__(self, urls: list[str] | tuple[str, ...], *, timeout: float = 4.0,
-                 client: httpx.AsyncClient | None = None, cluster: str = ""):
+                 client: httpx.AsyncClient | None = None, cluster: str = "",
+                 alert_filter: tuple[str, ...] = ()):
         if not urls:
             raise ValueError("at least one Alertmanager URL is needed")
         self.urls = [u.rstrip("/") for u in urls]
         self.cluster = cluster  # stamped on every alert and silence (see decode_alert)
+        # matchers for `/api/v2/alerts?filter=`: a shared Alertmanager sends only these (server-side)
+        self.alert_params = [("filter", m) for m in alert_filter]
         self.timeout = timeout
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._alert_cache: dict[str, tuple[bytes, list[Alert]]] = {}
+        self._decoded: dict[str, dict[tuple, Alert]] = {}  # per peer: last poll's alerts by _reuse_key
         self._merged: tuple[tuple[object, ...], list[Alert]] = ((), [])
 
     async def aclose(self) -> None:
@@ -159,14 +190,15 @@ class AlertmanagerSource:
         """One peer's alerts. An answer identical to the last one is not decoded again."""
         url = f"{base}/api/v2/alerts"
         try:
-            response = await self._client.get(url, timeout=self.timeout)
+            response = await self._client.get(url, params=self.alert_params or None, timeout=self.timeout)
         except httpx.HTTPError as exc:
             return describe_http_error(exc, base)
         cached = self._alert_cache.get(base)
         if cached is not None and response.status_code == 200 and cached[0] == response.content:
             return cached[1]
         try:
-            alerts = await asyncio.to_thread(_decode_response, response, url, self.cluster)
+            alerts, self._decoded[base] = await asyncio.to_thread(
+                _decode_response, response, url, self.cluster, self._decoded.get(base, {}))
         except SourceError as exc:
             return exc
         self._alert_cache[base] = (response.content, alerts)

@@ -9,6 +9,7 @@ added below, and no screen changes.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from rich.text import Text
@@ -20,7 +21,7 @@ from .. import grouping
 from ..actions.audit import AuditLog
 from ..config import Settings
 from ..fleet import Cluster, Fleet
-from ..models import Alert, SourceHealth, SourceStatus
+from ..models import Alert, AlertGroup, SourceHealth, SourceStatus
 from ..polling import Poller
 from ..safe_text import safe
 
@@ -37,6 +38,7 @@ from .signals_ui import SignalsUI
 from .silencing import Silencing
 
 AGE_EVERY = 10  # seconds between rewrites of the age column (the status bar's ages move every second)
+WARM_FROM = 5000  # alerts from which the filter's search texts are prepared in a thread after a change
 POLL_CONCURRENCY = 4  # fetches at once over every cluster's poll loops (a fleet of 10 never opens 20)
 
 
@@ -52,6 +54,7 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.fleet = Fleet(settings, alertmanager=alertmanager, prometheus=prometheus)  # its clusters' sources
         self._alerts: dict[tuple[str, str], tuple[Alert, ...]] = {}  # (kind, cluster tag) → alerts by fingerprint
         self._am_ok: dict[str, bool] = {}
+        self._groups: dict[str, list[AlertGroup]] = {}  # each cluster's groups, until its alerts change
         self._received: dict[tuple[str, str], list[Alert]] = {}
         self._ticks = 0
         self.pollers: list[Poller] = []
@@ -175,17 +178,18 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
     def _reporter(self, cluster: Cluster, kind: str) -> Callable[[SourceStatus, list[Alert] | None], None]:
         self._poller_of.append((cluster, kind))
 
-        def report(status: SourceStatus, alerts: list[Alert] | None) -> None:
-            force = False
-            if kind == "am":
-                status = self.silencing.on_status(status, cluster.tag)  # cluster state, peers down; silences
-                was_ok = self._am_ok.get(cluster.tag, False)
-                self._am_ok[cluster.tag] = status.health is SourceHealth.OK
-                force = was_ok != self._am_ok[cluster.tag]
-            cluster.statuses[status.name] = status
-            self._source_update(cluster, status, kind, alerts, force=force)
+        return lambda status, alerts: self.deliver(cluster, kind, status, alerts)
 
-        return report
+    def deliver(self, cluster: Cluster, kind: str, status: SourceStatus, alerts: list[Alert] | None) -> None:
+        """A poll of one source ("am" or "prom") of one cluster finished: status bar, alerts, silences."""
+        force = False
+        if kind == "am":
+            status = self.silencing.on_status(status, cluster.tag)  # cluster state, peers down; silences
+            was_ok = self._am_ok.get(cluster.tag, False)
+            self._am_ok[cluster.tag] = status.health is SourceHealth.OK
+            force = was_ok != self._am_ok[cluster.tag]
+        cluster.statuses[status.name] = status
+        self._source_update(cluster, status, kind, alerts, force=force)
 
     async def on_unmount(self) -> None:
         await self.fleet.aclose()
@@ -203,16 +207,23 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
             if new != self._alerts.get(key, ()):
                 self._alerts[key] = new
                 changed = True
-        if changed:  # an unchanged poll rebuilds nothing
+        if changed:  # an unchanged poll rebuilds nothing; a changed one regroups its own cluster only
+            self._groups.pop(cluster.tag, None)
             self.regroup()
 
     def regroup(self) -> None:
-        merged: list[Alert] = []
         for cluster in self.fleet:  # Prometheus' firing alerts stand in for a dead Alertmanager of ITS cluster
-            merged += grouping.merge(self._alerts.get(("am", cluster.tag), ()),
-                                     self._alerts.get(("prom", cluster.tag), ()),
-                                     alertmanager_ok=self._am_ok.get(cluster.tag, False))
-        self.alerts_screen.show_groups(grouping.group(merged, self.settings.group_by))
+            if cluster.tag not in self._groups:
+                merged = grouping.merge(self._alerts.get(("am", cluster.tag), ()),
+                                        self._alerts.get(("prom", cluster.tag), ()),
+                                        alertmanager_ok=self._am_ok.get(cluster.tag, False))
+                self._groups[cluster.tag] = grouping.group(merged, self.settings.group_by)
+        runs = [self._groups[c.tag] for c in self.fleet]
+        groups = runs[0] if len(runs) == 1 else grouping.combine(runs)
+        self.alerts_screen.show_groups(groups)
+        if sum(g.count for g in groups) >= WARM_FROM:  # the filter's first keystroke finds them ready
+            self.run_worker(partial(_warm_search, groups), thread=True, group="warm", exit_on_error=False,
+                            name="warm search", description="filter search texts")
 
     def _tick(self) -> None:
         if not self.alerts_screen.query("#sources"):
@@ -245,6 +256,11 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
                                 _runner(active.node, binding.action))
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
         yield SystemCommand("Keys", "Every key of this screen, with its id for [keys] in the config", self.action_help)
+
+
+def _warm_search(groups: list[AlertGroup]) -> None:
+    for g in groups:
+        g.search_blob  # noqa: B018 - a cached_property: computed here, in a worker thread, once
 
 
 def _runner(node, action: str):

@@ -42,7 +42,7 @@ def tenants(tmp_path_factory: pytest.TempPathFactory):
             stack.stop()
 
 
-def fleet_config(path: Path, *, alpha, beta, gamma, tenants) -> config.Settings:
+def fleet_config(path: Path, *, alpha, beta, gamma, tenants, gamma_more: str = "") -> config.Settings:
     def urls(stack):
         return "[" + ", ".join(f'"{u}"' for u in stack.alertmanager_urls) + "]"
 
@@ -66,6 +66,7 @@ danger = true
 [[clusters]]
 name = "gamma"
 alertmanager = {urls(gamma)}
+{gamma_more}
 """)
     return config.load({"config": str(path)}, env={})
 
@@ -126,13 +127,17 @@ async def test_a_killed_cluster_turns_stale_and_the_others_keep_updating(bare_am
     alpha = type("One", (), {"alertmanager_urls": [bare_am]})
     tag = uuid.uuid4().hex[:8]
     fire(crash_am.alertmanager_urls[0], tag, cluster_test="gamma")
-    settings = fleet_config(tmp_path / "config.toml", alpha=alpha, beta=ha_am, gamma=crash_am, tenants=tenants)
+    fire(crash_am.alertmanager_urls[0], tag, cluster_test="other")  # not for us: filtered by Alertmanager
+    settings = fleet_config(tmp_path / "config.toml", alpha=alpha, beta=ha_am, gamma=crash_am, tenants=tenants,
+                            gamma_more='alert_filter = [\'cluster_test="gamma"\']')
     app = MlcallApp(settings)
     node = crash_am.alertmanager_peer(0)
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_for(pilot, lambda: rows_of(app, tag), what="gamma's alert")
             await wait_for(pilot, lambda: "3/3 clusters ok" in status_text(app), what="every cluster polled")
+            gamma = [a for a in app.am_alerts if a.cluster == "gamma"]
+            assert gamma and all(a.labels.get("cluster_test") == "gamma" for a in gamma)  # server-side filter
             node.kill()
             await wait_for(pilot, lambda: "2/3 clusters ok" in status_text(app) and "gamma stale" in status_text(app),
                            what="gamma stale")

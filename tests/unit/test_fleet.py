@@ -142,3 +142,21 @@ async def test_polls_of_many_clusters_share_a_bound_and_back_off_on_their_own():
     assert peak == 2
     assert all(p.failures == 0 and p.next_delay() == 1 for p in pollers)
     assert dead.failures == 2 and dead.next_delay() == 2 and dead.status.health is SourceHealth.STALE
+
+
+def test_a_narrow_cluster_cell_names_the_biggest_cluster_and_how_many_more():
+    alerts = [alert(f"c{i:02d}", f"f{i}-{j}", pod=f"{i}-{j}") for i in range(10) for j in range(2 if i else 25)]
+    (group,) = grouping.group(alerts)
+    assert grouping.cluster_cell(group, 14) == "c00 25 +9"
+    assert grouping.cluster_counts(group).startswith("c00 25 · c01 2 · c02 2")
+    runs = [grouping.group([a for a in alerts if a.cluster == c]) for c in ("c00", "c01")]
+    (combined,) = grouping.combine(runs)
+    assert combined.count == 27 and grouping.cluster_counts(combined) == "c00 25 · c01 2"
+    assert parse("@cluster=c01").apply([combined])[0].count == 2
+
+
+def test_alert_filter_top_level_and_per_cluster(tmp_path):
+    settings = load(tmp_path, "alert_filter = ['team=\"ml\"']\n" + FLEET.replace(
+        'read_only = true', 'read_only = true\nalert_filter = []'))
+    eu, us = (config.for_cluster(settings, c) for c in settings.clusters)
+    assert eu.alert_filter == ('team="ml"',) and us.alert_filter == ()

@@ -155,7 +155,8 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
         if not drafts:
             preview.update(Text("nothing to silence"))
             return
-        alerts = self.silencing.current_alerts()
+        cluster = self.alerts[0].cluster  # a silence acts in its own cluster only
+        alerts = [a for a in self.silencing.current_alerts() if a.cluster == cluster]
         matched = {a.fingerprint for d in drafts for a in alerts if act.matches_labels(d.matchers, a.labels)}
         text = Text(f"{len(drafts)} silence{'s' if len(drafts) != 1 else ''} · until {until(drafts[0].ends_at)}"
                     f" · matches {len(matched)} current alert{'s' if len(matched) != 1 else ''} · by ", end="")

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ...grouping import cluster_counts
+from ...grouping import cluster_cell
 from ...models import Alert, AlertGroup, utcnow
 from ...safe_text import safe
 from ..cells import age, severity_cell, state_cell
@@ -67,7 +67,7 @@ class AlertTable(DataTable):
         marked = any(a.fingerprint in self.marked for a in g.alerts)
         name = Text(("✓" if marked else fold) + " ", end="").append_text(safe(g.name, single_line=True, max_len=60))
         if self.cluster_column:
-            return (severity_cell(g.severity), safe(cluster_counts(g), single_line=True, max_len=60), name,
+            return (severity_cell(g.severity), safe(cluster_cell(g, CLUSTER_COLUMN[2]), single_line=True, max_len=60), name,
                     *self._common_cells(first, g))
         return (severity_cell(g.severity), name, *self._common_cells(first, g))
 

@@ -118,4 +118,5 @@ class SourceBar(Static):
                 for status in statuses.values():
                     line.append("  │  ", style="dim")
                     line.append_text(render_status(status))
+        line.no_wrap, line.overflow = True, "ellipsis"  # one row per line, cut at the edge
         self.update(line, layout=layout)  # one row (unless expanded) whatever it says: no relayout
