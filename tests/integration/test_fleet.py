@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from oncall_tui import config
+from oncall_tui import config, grouping
 from oncall_tui.stack import LocalStack
 from oncall_tui.ui.app import MlcallApp
 from tests.support.silencing import USER, fire, form, silences_in
@@ -84,10 +84,13 @@ async def test_three_clusters_alerts_once_each_silence_only_in_its_cluster_promq
     settings = fleet_config(tmp_path / "config.toml", alpha=alpha, beta=ha_am, gamma=crash_am, tenants=tenants)
     app = MlcallApp(settings)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_for(pilot, lambda: rows_of(app, tag) and "alpha 1 · beta 1 · gamma 1" in rows_of(app, tag)[0][1],
-                       what="one group holding one alert of each cluster")
+        await wait_for(pilot, lambda: rows_of(app, tag) and rows_of(app, tag)[0][1] == "alpha 1 +2",
+                       what="one group holding one alert of each cluster (narrow cell: the first, +2 more)")
         (group,) = rows_of(app, tag)
         assert group[6].strip() == "3"  # three alerts, not four: the HA pair's copies are one
+        (shown,) = [g for g in app.alerts_screen.all_groups if g.first.label("model") == f"m-{tag}"]
+        assert grouping.cluster_counts(shown) == "alpha 1 · beta 1 · gamma 1"
+        assert sorted(a.cluster for a in shown.alerts) == ["alpha", "beta", "gamma"]
         await wait_for(pilot, lambda: "3/3 clusters ok" in status_text(app), what="every cluster polled")
 
         # the filter term keeps one cluster's alerts; its alert row names the cluster
@@ -146,13 +149,13 @@ async def test_a_killed_cluster_turns_stale_and_the_others_keep_updating(bare_am
             later = uuid.uuid4().hex[:8]
             fire(bare_am, later)
             fire(ha_am.alertmanager_urls[1], later)
-            await wait_for(pilot, lambda: rows_of(app, later) and "alpha 1 · beta 1" in rows_of(app, later)[0][1],
+            await wait_for(pilot, lambda: rows_of(app, later) and rows_of(app, later)[0][1] == "alpha 1 +1",
                            timeout=20, what="new alerts of alpha and beta while gamma is down")
             # `c` expands the status bar to one line per cluster; again folds it
             await pilot.press("c")
             await wait_for(pilot, lambda: status_text(app).count("\n") == 3, what="one line per cluster")
             lines = status_text(app).splitlines()
-            assert lines[1].startswith("alpha") and "● Alertmanager" in lines[1] and "● Prometheus" in lines[1]
+            assert lines[1].startswith("alpha") and "Alertmanager" in lines[1] and "Prometheus" in lines[1]
             assert lines[3].startswith("gamma") and "✖ Alertmanager · stale" in lines[3]
             assert "○ Prometheus · not configured" in lines[3]
             await pilot.press("c")
