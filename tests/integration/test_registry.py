@@ -212,8 +212,9 @@ async def test_models_screen_and_alias_moved_between_plan_and_confirm(mlflow_sta
         index = sorted(rows, key=str.lower).index(model)
         models.move_cursor(row=index)
         versions = app.screen.query_one("#versions", DataTable)
-        await wait_for(pilot, lambda: versions.row_count == 3 and plain(versions.get_row_at(0)[0]) == "v3",
-                       what="versions of the model")
+        await wait_for(pilot, lambda: versions.row_count == 3 and plain(versions.get_row_at(0)[0]) == "v3"
+                       and "val_accuracy" in plain(versions.get_row_at(0)[5]),
+                       what="versions of the model with their runs' metrics")
         cells = [[plain(c) for c in versions.get_row_at(i)] for i in range(3)]
         assert [c[0] for c in cells] == ["v3", "v2", "v1"]  # newest first
         assert cells[0][1] == "champion" and cells[0][2] == "READY" and "val_accuracy 0.941" in cells[0][5]
