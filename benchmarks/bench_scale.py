@@ -68,7 +68,8 @@ async def in_process(url: str, count: int) -> dict[str, float]:
                 alerts = await source.alerts()
             finally:
                 source._client.get = fetch
-            app._on_alertmanager(SourceStatus("Alertmanager", SourceHealth.OK, last_success=utcnow()), alerts)
+            app.deliver(app.fleet.clusters[0], "am", SourceStatus("Alertmanager", SourceHealth.OK,
+                                                                  last_success=utcnow()), alerts)
             await pilot.pause()
             return time.perf_counter() - marks[-1]
 

@@ -1,4 +1,5 @@
-"""`mlcall-tui check`: non-interactive health of every configured backend; exit 1 if one fails."""
+"""`mlcall-tui check`: non-interactive health of every configured backend of every cluster; exit 1 if one
+fails, naming the broken clusters."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from .args import add_settings_flags, settings_from
-from .config import ConfigError, Settings
+from .config import ConfigError, Settings, cluster_configs, for_cluster
 from .models import BackendCheck
 from .safe_text import redact_url, sanitize
 from .sources.alertmanager import AlertmanagerSource
@@ -43,8 +44,14 @@ async def check_alertmanager(settings: Settings) -> list[BackendCheck]:
 async def check_prometheus(settings: Settings) -> BackendCheck:
     if not settings.prometheus_url:
         return BackendCheck("Prometheus", "", None)
+    from .sources.http_config import for_settings
+
     url = redact_url(settings.prometheus_url)
-    source = PrometheusSource(settings.prometheus_url, timeout=settings.timeout)
+    try:  # the cluster's (or [prometheus]) headers, e.g. the Mimir tenant, auth and TLS
+        client = for_settings(settings).client(settings.timeout)
+    except (ConfigError, OSError) as exc:
+        return BackendCheck("Prometheus", url, False, error=f"configuration: {exc}")
+    source = PrometheusSource(settings.prometheus_url, timeout=settings.timeout, client=client)
     try:
         version, ms = await _timed(source.build_info())
         return BackendCheck("Prometheus", url, True, version, ms)
@@ -110,6 +117,13 @@ def format_check(check: BackendCheck) -> str:
     return f"{mark}  {check.name:<13} {latency}  {check.url}  {sanitize(tail, single_line=True)}"
 
 
+async def check_fleet(settings: Settings) -> list[tuple[str, list[BackendCheck]]]:
+    """(cluster name, its checks) for every cluster of `[[clusters]]`, checked at once."""
+    names = [c.name for c in settings.clusters]
+    results = await asyncio.gather(*(run_checks(for_cluster(settings, c)) for c in settings.clusters))
+    return list(zip(names, results, strict=True))
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="mlcall-tui check", description="Check every configured backend.")
     add_settings_flags(parser)
@@ -118,7 +132,20 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"mlcall-tui: {exc}", file=sys.stderr)
         return 2
-    checks = asyncio.run(run_checks(settings))
-    for check in checks:
-        print(format_check(check))
-    return 1 if any(c.ok is False for c in checks) else 0
+    if len(cluster_configs(settings)) < 2:
+        checks = asyncio.run(run_checks(settings))
+        for check in checks:
+            print(format_check(check))
+        return 1 if any(c.ok is False for c in checks) else 0
+    broken = []
+    for name, checks in asyncio.run(check_fleet(settings)):
+        print(f"cluster {sanitize(name, single_line=True)}")
+        for check in checks:
+            print(format_check(check))
+        if any(c.ok is False for c in checks):
+            broken.append(name)
+    if broken:
+        print(f"{len(broken)}/{len(settings.clusters)} clusters broken: {', '.join(broken)}")
+        return 1
+    print(f"{len(settings.clusters)}/{len(settings.clusters)} clusters ok")
+    return 0

@@ -7,7 +7,7 @@ import sys
 
 from . import __version__
 from .args import add_settings_flags, settings_from
-from .config import ConfigError, Settings
+from .config import ConfigError, Settings, cluster_configs
 
 
 def _main_parser() -> argparse.ArgumentParser:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mlcall-tui: {exc}", file=sys.stderr)
         return 2
-    if not settings.alertmanager_urls and not settings.prometheus_url:
+    if not any(c.alertmanager_urls or c.prometheus_url for c in cluster_configs(settings)):
         print("mlcall-tui: no Alertmanager or Prometheus configured.\n"
               "Give --alertmanager URL / --prometheus URL, set MLCALL_ALERTMANAGER_URL / MLCALL_PROMETHEUS_URL,\n"
               "write them in ~/.config/mlcall-tui/config.toml, or try the local stack: mlcall-tui demo",

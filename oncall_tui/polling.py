@@ -16,13 +16,14 @@ class Poller(Generic[T]):
     """Calls `fetch` every `interval` seconds *after* the previous fetch finished.
 
     Each fetch is cut off after `timeout` (kept below the interval). Errors back off exponentially,
-    capped at `max_backoff`. `report(status, data)` is called after every attempt; `data` is None
+    capped at `max_backoff`, for this loop only (one loop per source per cluster; `limit` bounds how many
+    of them fetch at once). `report(status, data)` is called after every attempt; `data` is None
     when the attempt failed, and the last good data stays wherever the caller keeps it.
     """
 
     def __init__(self, name: str, fetch: Callable[[], Awaitable[T]],
                  report: Callable[[SourceStatus, T | None], None], *, interval: float,
-                 timeout: float, max_backoff: float = 60.0):
+                 timeout: float, max_backoff: float = 60.0, limit: asyncio.Semaphore | None = None):
         self.name = name
         self.fetch = fetch
         self.report = report
@@ -32,6 +33,13 @@ class Poller(Generic[T]):
         self.status = SourceStatus(name)
         self.failures = 0
         self._wake = asyncio.Event()
+        self.limit = limit  # shared by the poll loops of every cluster: at most N fetches at once
+
+    async def _fetch(self) -> T:
+        if self.limit is None:
+            return await asyncio.wait_for(self.fetch(), self.timeout)
+        async with self.limit:  # the timeout starts once it may go: a queue is not a slow server
+            return await asyncio.wait_for(self.fetch(), self.timeout)
 
     def refresh_now(self) -> None:
         self._wake.set()
@@ -44,7 +52,7 @@ class Poller(Generic[T]):
     async def poll_once(self) -> T | None:
         now = utcnow()
         try:
-            data = await asyncio.wait_for(self.fetch(), self.timeout)
+            data = await self._fetch()
         except asyncio.TimeoutError:
             error = f"timeout: no answer within {self.timeout:g} s"
         except SourceError as exc:

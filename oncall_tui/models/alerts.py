@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
+from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Sequence
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -49,7 +50,13 @@ def severity_rank(severity: str) -> int:
     return SEVERITY_RANK.get(severity.lower(), 5)
 
 
-@dataclass(frozen=True)
+def search_text(labels: Mapping[str, str], annotations: Mapping[str, str]) -> str:
+    """An alert's name, summary and label values, case-folded: what the filter's free text looks in."""
+    summary = annotations.get("summary", "") or annotations.get("description", "")
+    return "\x00".join([labels.get("alertname", ""), summary, *labels.values()]).casefold()
+
+
+@dataclass(frozen=True, slots=True)  # 50,000 of them in a fleet: no __dict__ each
 class Alert:
     """One alert, from Alertmanager (firing/silenced/inhibited) or Prometheus (pending)."""
 
@@ -66,6 +73,9 @@ class Alert:
     receivers: tuple[str, ...] = ()
     source: str = "alertmanager"
     value: str = ""  # Prometheus' current value of the expression, when known
+    cluster: str = ""  # the `[[clusters]]` name it came from ("": the one cluster, no [[clusters]])
+    # what the filter's free text looks in, case-folded; decoders fill it off the UI thread ("": fold on demand)
+    search: str = field(default="", compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -100,15 +110,16 @@ class AlertGroup:
     key_labels: Mapping[str, str]
     alerts: tuple[Alert, ...]
 
-    @property
+    # computed once per group (a group may hold thousands of alerts; rows and ages ask often)
+    @cached_property
     def severity(self) -> str:
         return min((a.severity for a in self.alerts), key=severity_rank, default="none")
 
-    @property
+    @cached_property
     def state(self) -> AlertState:
         return min((a.state for a in self.alerts), key=lambda s: s.rank, default=AlertState.FIRING)
 
-    @property
+    @cached_property
     def starts_at(self) -> datetime | None:
         starts = [a.starts_at for a in self.alerts if a.starts_at is not None]
         return min(starts) if starts else None
@@ -116,6 +127,28 @@ class AlertGroup:
     @property
     def count(self) -> int:
         return len(self.alerts)
+
+    @cached_property
+    def search_blob(self) -> tuple[str, list[int]]:
+        """The search texts joined by newlines, and where each starts: one C-level find() per hit."""
+        starts, offset = [], 0
+        for text in self.search_texts:
+            starts.append(offset)
+            offset += len(text) + 1
+        return "\n".join(self.search_texts), starts
+
+    @cached_property
+    def cluster_index(self) -> dict[str, Sequence[int]]:
+        """Which of its alerts (indexes, in order) come from which cluster: `@cluster=` per cluster, not per alert."""
+        out: dict[str, list[int]] = {}
+        for i, a in enumerate(self.alerts):
+            out.setdefault(a.cluster, []).append(i)
+        return out  # type: ignore[return-value]
+
+    @cached_property
+    def search_texts(self) -> tuple[str, ...]:
+        """Per alert, what the filter's free text looks in (name, summary, label values), case-folded once."""
+        return tuple(a.search or search_text(a.labels, a.annotations) for a in self.alerts)
 
     @property
     def first(self) -> Alert:
@@ -150,6 +183,7 @@ class Silence:
     comment: str
     state: str = "active"  # active | pending | expired
     updated_at: datetime | None = None
+    cluster: str = ""  # the `[[clusters]]` name of the Alertmanager cluster that holds it
 
 
 class SourceHealth(str, Enum):

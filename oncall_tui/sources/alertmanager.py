@@ -11,12 +11,16 @@ from typing import Any
 import httpx
 
 from ..models import Alert, AlertState, Matcher, Silence
+from ..models.alerts import search_text
 from ..safe_text import redact_url
 from .base import SourceError, describe_http_error, json_body, parse_time, str_map
 
 
-def decode_alert(raw: Any) -> Alert:
-    """One element of `GET /api/v2/alerts` as an Alert; raises SourceError if it is malformed."""
+def decode_alert(raw: Any, cluster: str = "") -> Alert:
+    """One element of `GET /api/v2/alerts` as an Alert; raises SourceError if it is malformed.
+
+    With a `cluster` name the alert carries it, and its fingerprint is prefixed with it: the same labels
+    in two clusters are two alerts."""
     try:
         status = raw.get("status") or {}
         silenced = tuple(str(s) for s in status.get("silencedBy") or ())
@@ -27,10 +31,12 @@ def decode_alert(raw: Any) -> Alert:
             state = AlertState.INHIBITED
         else:
             state = AlertState.FIRING
+        labels, annotations = str_map(raw.get("labels") or {}), str_map(raw.get("annotations") or {})
         return Alert(
-            fingerprint=str(raw["fingerprint"]),
-            labels=MappingProxyType(str_map(raw.get("labels") or {})),
-            annotations=MappingProxyType(str_map(raw.get("annotations") or {})),
+            fingerprint=f"{cluster}/{raw['fingerprint']}" if cluster else str(raw["fingerprint"]),
+            labels=MappingProxyType(labels),
+            annotations=MappingProxyType(annotations),
+            search=search_text(labels, annotations),
             state=state,
             starts_at=parse_time(raw.get("startsAt")),
             updated_at=parse_time(raw.get("updatedAt")),
@@ -40,18 +46,48 @@ def decode_alert(raw: Any) -> Alert:
             inhibited_by=inhibited,
             receivers=tuple(str(r.get("name", "")) for r in raw.get("receivers") or () if isinstance(r, dict)),
             source="alertmanager",
+            cluster=cluster,
         )
     except (AttributeError, KeyError, TypeError) as exc:
         raise SourceError("bad data", f"malformed alert from Alertmanager ({exc})") from None
 
 
-def decode_alerts(body: Any) -> list[Alert]:
+def decode_alerts(body: Any, cluster: str = "") -> list[Alert]:
     if not isinstance(body, list):
         raise SourceError("bad data", "Alertmanager /api/v2/alerts did not return a list")
-    return [decode_alert(item) for item in body]
+    return [decode_alert(item, cluster) for item in body]
 
 
-def decode_silence(raw: Any) -> Silence:
+def _reuse_key(raw: Any) -> tuple | None:
+    """What makes an alert of the API the same as last poll's (labels are in the fingerprint)."""
+    try:
+        status = raw.get("status") or {}
+        return (raw["fingerprint"], raw.get("updatedAt"), raw.get("endsAt"), raw.get("startsAt"),
+                tuple(status.get("silencedBy") or ()), tuple(status.get("inhibitedBy") or ()))
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _decode_response(response: httpx.Response, url: str, cluster: str,
+                     previous: dict[tuple, Alert]) -> tuple[list[Alert], dict[tuple, Alert]]:
+    """JSON and models from one answer, run in a worker thread. An alert unchanged since the last poll is
+    the same Alert object (no decoding: most of 50,000 alerts do not change between two polls)."""
+    body = json_body(response, url)
+    if not isinstance(body, list):
+        return decode_alerts(body, cluster), {}
+    alerts, known = [], {}
+    for raw in body:
+        key = _reuse_key(raw)
+        alert = previous.get(key) if key is not None else None
+        if alert is None:
+            alert = decode_alert(raw, cluster)
+        if key is not None:
+            known[key] = alert
+        alerts.append(alert)
+    return alerts, known
+
+
+def decode_silence(raw: Any, cluster: str = "") -> Silence:
     """One element of `GET /api/v2/silences` as a Silence; raises SourceError if it is malformed."""
     try:
         matchers = tuple(
@@ -66,15 +102,16 @@ def decode_silence(raw: Any) -> Silence:
             id=str(raw["id"]), matchers=matchers, starts_at=starts, ends_at=ends,
             created_by=str(raw.get("createdBy") or ""), comment=str(raw.get("comment") or ""),
             state=str((raw.get("status") or {}).get("state") or "active"), updated_at=parse_time(raw.get("updatedAt")),
+            cluster=cluster,
         )
     except (AttributeError, KeyError, TypeError) as exc:
         raise SourceError("bad data", f"malformed silence from Alertmanager ({exc})") from None
 
 
-def decode_silences(body: Any) -> list[Silence]:
+def decode_silences(body: Any, cluster: str = "") -> list[Silence]:
     if not isinstance(body, list):
         raise SourceError("bad data", "Alertmanager /api/v2/silences did not return a list")
-    return [decode_silence(item) for item in body]
+    return [decode_silence(item, cluster) for item in body]
 
 
 def merge_silences(lists: list[list[Silence]]) -> list[Silence]:
@@ -115,13 +152,18 @@ class AlertmanagerSource:
     name = "Alertmanager"
 
     def __init__(self, urls: list[str] | tuple[str, ...], *, timeout: float = 4.0,
-                 client: httpx.AsyncClient | None = None):
+                 client: httpx.AsyncClient | None = None, cluster: str = "",
+                 alert_filter: tuple[str, ...] = ()):
         if not urls:
             raise ValueError("at least one Alertmanager URL is needed")
         self.urls = [u.rstrip("/") for u in urls]
+        self.cluster = cluster  # stamped on every alert and silence (see decode_alert)
+        # matchers for `/api/v2/alerts?filter=`: a shared Alertmanager sends only these (server-side)
+        self.alert_params = [("filter", m) for m in alert_filter]
         self.timeout = timeout
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._alert_cache: dict[str, tuple[bytes, list[Alert]]] = {}
+        self._decoded: dict[str, dict[tuple, Alert]] = {}  # per peer: last poll's alerts by _reuse_key
         self._merged: tuple[tuple[object, ...], list[Alert]] = ((), [])
 
     async def aclose(self) -> None:
@@ -148,14 +190,15 @@ class AlertmanagerSource:
         """One peer's alerts. An answer identical to the last one is not decoded again."""
         url = f"{base}/api/v2/alerts"
         try:
-            response = await self._client.get(url, timeout=self.timeout)
+            response = await self._client.get(url, params=self.alert_params or None, timeout=self.timeout)
         except httpx.HTTPError as exc:
             return describe_http_error(exc, base)
         cached = self._alert_cache.get(base)
         if cached is not None and response.status_code == 200 and cached[0] == response.content:
             return cached[1]
         try:
-            alerts = decode_alerts(json_body(response, url))
+            alerts, self._decoded[base] = await asyncio.to_thread(
+                _decode_response, response, url, self.cluster, self._decoded.get(base, {}))
         except SourceError as exc:
             return exc
         self._alert_cache[base] = (response.content, alerts)
@@ -206,7 +249,7 @@ class AlertmanagerSource:
                 out.append(answer)
                 continue
             try:
-                out.append(decode_silences(answer))
+                out.append(decode_silences(answer, self.cluster))
             except SourceError as exc:
                 out.append(exc)
         return out
@@ -228,7 +271,7 @@ class AlertmanagerSource:
             raise describe_http_error(exc, peer) from None
         if response.status_code == 404:
             return None
-        return decode_silence(json_body(response, url))
+        return decode_silence(json_body(response, url), self.cluster)
 
     async def silence_on_peers(self, silence_id: str) -> list[Silence | None | SourceError]:
         """The silence as each peer sees it (None: unknown there; SourceError: peer unreachable)."""

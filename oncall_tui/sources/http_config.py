@@ -152,9 +152,12 @@ def from_table(table: Mapping[str, Any], where: str = "[prometheus]") -> HttpCon
 
 
 def for_settings(settings: Any) -> HttpConfig:
-    """The `[prometheus]` table of the config file (and the profile's), parsed. Raises ConfigError."""
+    """The `[prometheus]` table of the config file (and the profile's), parsed; for one of `[[clusters]]`,
+    that cluster's `prometheus` table (tenant header, auth, TLS). Raises ConfigError."""
     from ..config import section
 
+    if getattr(settings, "prometheus_http", None) is not None:
+        return from_table(settings.prometheus_http, f"[[clusters]] {settings.cluster} prometheus")
     return from_table(section(settings, "prometheus"))
 
 

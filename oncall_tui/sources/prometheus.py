@@ -38,18 +38,20 @@ def label_fingerprint(labels: dict[str, str]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def decode_alert(raw: Any) -> Alert:
+def decode_alert(raw: Any, cluster: str = "") -> Alert:
     try:
         labels = str_map(raw.get("labels") or {})
         state = AlertState.PENDING if raw.get("state") == "pending" else AlertState.FIRING
+        fingerprint = label_fingerprint(labels)
         return Alert(
-            fingerprint=label_fingerprint(labels),
+            fingerprint=f"{cluster}/{fingerprint}" if cluster else fingerprint,
             labels=MappingProxyType(labels),
             annotations=MappingProxyType(str_map(raw.get("annotations") or {})),
             state=state,
             starts_at=parse_time(raw.get("activeAt")),
             source="prometheus",
             value=str(raw.get("value") or ""),
+            cluster=cluster,
         )
     except (AttributeError, TypeError) as exc:
         raise SourceError("bad data", f"malformed alert from Prometheus ({exc})") from None
@@ -61,8 +63,9 @@ class PrometheusSource:
     name = "Prometheus"
 
     def __init__(self, url: str, *, timeout: float = 4.0, client: httpx.AsyncClient | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, cluster: str = ""):
         self.url = url.rstrip("/")
+        self.cluster = cluster  # stamped on every alert
         self.timeout = timeout
         self._client = client or httpx.AsyncClient(timeout=timeout, headers=headers)
 
@@ -81,7 +84,7 @@ class PrometheusSource:
         data, _warnings = await self.get("/api/v1/alerts")
         if not isinstance(data, dict) or not isinstance(data.get("alerts"), list):
             raise SourceError("bad data", "Prometheus /api/v1/alerts has no alerts list")
-        return [decode_alert(item) for item in data["alerts"]]
+        return [decode_alert(item, self.cluster) for item in data["alerts"]]
 
     async def build_info(self) -> str:
         data, _ = await self.get("/api/v1/status/buildinfo")

@@ -27,6 +27,7 @@ from ..changes import (
     target_of,
 )
 from ..models import Alert, Change, ChangeView
+from .follow_cluster import FollowsCluster
 from .widgets.alert_detail import AlertDetail
 from .widgets.change_marks import trigger_text
 from .widgets.signal_panel import SignalPanel
@@ -41,13 +42,19 @@ DEBOUNCE = 0.25  # holding `j` collects nothing for the rows passed
 GROUP = "changes"
 
 
-class ChangesUI:
+class ChangesUI(FollowsCluster):
+    CLUSTER_STATE = ("service", "settings")  # with `[[clusters]]`: the highlighted alert's cluster's changes
+
+    def fresh_cluster_state(self, settings: Settings) -> None:
+        self.settings, self.service = settings, None  # made again from the followed registry and cluster
+
     def __init__(self, host: App, settings: Settings, audit: AuditLog, *, panel: SignalPanel,
                  details: Callable[[], Iterable[AlertDetail]] = tuple, registry: Callable[[], Any] = lambda: None,
-                 cluster: Any = None, cluster_problem: str = "", service: ChangeService | None = None) -> None:
+                 cluster: Callable[[], Any] = lambda: None, cluster_problem: Callable[[], str] = str,
+                 service: ChangeService | None = None) -> None:
         """`panel`: the signal panel (marks, the Changes list); `details`: the alert details on screen (the
         likely trigger); `registry`: returns the RegistrySource or None (created lazily by its own feature);
-        `cluster`: the ClusterSource or None, and `cluster_problem` why there is none."""
+        `cluster`: returns the ClusterSource or None, and `cluster_problem` why there is none."""
         self.host = host  # runs the timer and the worker
         self.settings = settings
         self.panel = panel
@@ -73,10 +80,11 @@ class ChangesUI:
             else:
                 providers.append(AuditChanges(self.audit))
                 missing.append(("MLflow registry", "not configured (--mlflow or MLFLOW_TRACKING_URI)"))
-            if self._cluster is not None:
-                providers.append(ClusterChanges(self._cluster))
+            cluster = self._cluster()
+            if cluster is not None:
+                providers.append(ClusterChanges(cluster))
             else:
-                missing.append(("Kubernetes", self._cluster_problem or "not configured"))
+                missing.append(("Kubernetes", self._cluster_problem() or "not configured"))
             extra, absent = optional_providers(self.settings)
             self.service = ChangeService(providers + extra, missing + absent, ttl=FRESH_FOR, needs=self._needs)
         return self.service

@@ -18,6 +18,7 @@ from ..config import Settings
 from ..models import AccessReview, Alert, DeploymentView, RolloutStatus
 from ..safe_text import sanitize
 from ..sources.cluster import ClusterError, ClusterSource, configuration_problem, target_of
+from .follow_cluster import FollowsCluster
 from .widgets.deployment_panel import DeploymentPanel
 
 if TYPE_CHECKING:
@@ -30,7 +31,15 @@ ERROR_FRESH_FOR = 10.0
 DEBOUNCE = 0.25
 
 
-class ClusterUI:
+class ClusterUI(FollowsCluster):
+    CLUSTER_STATE = ("source", "settings", "problem", "wanted", "cache", "inflight", "checking", "rollouts")
+
+    def fresh_cluster_state(self, settings: Settings) -> None:
+        self.settings = settings
+        self.problem = configuration_problem(settings)
+        self.source = None if self.problem else ClusterSource(settings)
+        self.wanted, self.cache, self.inflight, self.checking, self.rollouts = ("", ""), {}, set(), set(), {}
+
     def __init__(self, host: App, settings: Settings, audit: AuditLog) -> None:
         self.host = host  # runs workers and timers, shows notifications
         self.settings = settings
@@ -107,17 +116,20 @@ class ClusterUI:
         self.host.run_worker(partial(self._load, key), name=f"cluster {key[0]}/{key[1]}", group="cluster", exit_on_error=False)
 
     async def _load(self, key: tuple[str, str]) -> None:
-        assert self.source is not None
+        source, cache, inflight = self.source, self.cache, self.inflight  # this cluster's, whatever comes
+        assert source is not None
         namespace, name = key
         try:
-            result: DeploymentView | str = await asyncio.to_thread(self.source.view, namespace, name)
+            result: DeploymentView | str = await asyncio.to_thread(source.view, namespace, name)
         except ClusterError as exc:
-            result = describe_error(exc, self.source)
+            result = describe_error(exc, source)
         except Exception as exc:  # a bug must not leave "loading…" forever
             result = f"cluster error: {type(exc).__name__}: {sanitize(exc, max_len=200)}"
         finally:
-            self.inflight.discard(key)
-        self.cache[key] = (time.monotonic(), result)
+            inflight.discard(key)
+        cache[key] = (time.monotonic(), result)
+        if cache is not self.cache:
+            return  # the highlight moved to another cluster meanwhile
         if isinstance(result, DeploymentView) and not self.read_only:
             self.check_access(key)
         self.refresh_panel(key)

@@ -91,9 +91,14 @@ class ErgonomicApp(TypeAheadApp):  # a burst of keys waits for the screen it ope
         cells.set_palette({})  # module state: the next app (a test's, say) starts from no theme's colours
 
     # -- screens: danger profile and layout ----------------------------------------------------------
+    def danger_profile(self, screen: Screen) -> str | None:
+        """The name `screen` shows in red (a danger profile), or None."""
+        return self.settings.profile if self.settings.danger else None
+
     def _on_screen_change(self, screen: Screen) -> None:
-        if self.settings.danger:
-            profile.decorate(screen, self.settings.profile)
+        danger = self.danger_profile(screen)
+        if danger is not None:
+            profile.decorate(screen, danger)
         screen.call_after_refresh(layout.refresh, screen, layout.mode_of(self))
 
     def on_resize(self, event: events.Resize) -> None:

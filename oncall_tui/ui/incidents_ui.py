@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Container, Iterable, Sequence
 
 from ..actions.audit import AuditLog
 from ..config import Settings
@@ -37,8 +37,11 @@ class Tracked:
 
 
 class IncidentsUI:
-    def __init__(self, settings: Settings, audit: AuditLog, *, silences: Callable[[], Iterable[Silence]]) -> None:
+    def __init__(self, settings: Settings, audit: AuditLog, *, silences: Callable[[], Iterable[Silence]],
+                 settings_of: Callable[[Alert], Settings] | None = None) -> None:
+        """`settings_of`: an alert's own cluster's settings (its Prometheus), with `[[clusters]]`."""
         self.settings = settings
+        self.settings_of = settings_of or (lambda alert: settings)
         self.audit = audit
         self.silences = silences
         self.tracked: dict[str, Tracked] = {}  # by fingerprint
@@ -46,8 +49,9 @@ class IncidentsUI:
         self.looked: set[str] = set()
 
     # -- facts arriving --------------------------------------------------------------------------------
-    def observe(self, alerts: Sequence[Alert], *, alertmanager_ok: bool, now: datetime | None = None) -> None:
-        """Every merged poll: first seen for new alerts; an alert that is gone is resolved.
+    def observe(self, alerts: Sequence[Alert], *, blind: Container[str] = (), now: datetime | None = None) -> None:
+        """Every merged poll: first seen for new alerts; an alert that is gone is resolved, unless its cluster
+        is `blind` (its Alertmanager is unreachable: that says nothing about resolutions).
 
         Keyed by fingerprint (cheap at 5,000 alerts); labels are hashed only for new alerts, so a pending
         alert from Prometheus hands its first-seen time to the Alertmanager alert it becomes.
@@ -72,10 +76,8 @@ class IncidentsUI:
             seen, pending_fp = self.pending.pop(key, (now, ""))
             tracked.pop(pending_fp, None)  # the pending copy became this alert
             tracked[fp] = Tracked(alert, seen)
-        if not alertmanager_ok:
-            return  # an unreachable Alertmanager says nothing about resolutions
         for fp, known in tracked.items():
-            if known.resolved_at is None and fp not in present:
+            if known.resolved_at is None and fp not in present and known.alert.cluster not in blind:
                 known.resolved_at = now
 
     def alert_highlighted(self, alert: Alert | None) -> None:
@@ -109,7 +111,8 @@ class IncidentsUI:
 
     async def _transitions(self, alerts: Sequence[Alert], resolved_at: datetime | None) -> list[tuple[datetime, str]]:
         """pending → firing → inactive from Prometheus' ALERTS series (nothing when it cannot answer)."""
-        if not self.settings.prometheus_url or any(is_drill(a.labels) for a in alerts):
+        settings = self.settings_of(alerts[0]) if alerts else self.settings
+        if not settings.prometheus_url or any(is_drill(a.labels) for a in alerts):
             return []
         from ..incidents.history import active_since, selector, step_for, transitions
         from ..incidents.timeline import common
@@ -122,8 +125,8 @@ class IncidentsUI:
         end = min(now.timestamp(), (resolved_at.timestamp() + 600) if resolved_at else now.timestamp())
         step = step_for(end - start)
         labels = common(alerts)
-        querier = RangeQuerier(self.settings.prometheus_url, timeout=self.settings.timeout,
-                               client=prometheus_client(self.settings, self.settings.timeout))
+        querier = RangeQuerier(settings.prometheus_url, timeout=settings.timeout,
+                               client=prometheus_client(settings, settings.timeout))
         try:
             alerts_q, for_q = await asyncio.gather(
                 querier.query_range(selector("ALERTS", labels), start, end, step),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..actions.audit import AuditLog
 from ..config import Settings
 from ..models import Alert, ModelServing
+from .follow_cluster import FollowsCluster
 from .widgets.model_panel import ModelPanel, error_line
 
 if TYPE_CHECKING:
@@ -26,7 +27,13 @@ ERROR_FRESH_FOR = 15.0
 DEBOUNCE = 0.25  # moving the cursor quickly over alerts fetches only where it stops
 
 
-class RegistryUI:
+class RegistryUI(FollowsCluster):
+    CLUSTER_STATE = ("_source", "settings", "_warnings", "cache", "inflight", "wanted")
+
+    def fresh_cluster_state(self, settings: Settings) -> None:
+        self.settings, self._source, self._warnings = settings, None, None
+        self.cache, self.inflight, self.wanted = {}, set(), ""
+
     def __init__(self, host: App, settings: Settings, audit: AuditLog) -> None:
         self.host = host  # runs workers and timers, shows notifications, pushes screens
         self.settings = settings
@@ -116,18 +123,19 @@ class RegistryUI:
     async def _load(self, model: str) -> None:
         from ..sources.registry import RegistryError
 
-        assert self.source is not None
+        source, cache, inflight = self.source, self.cache, self.inflight  # this cluster's, whatever comes
+        assert source is not None
         try:
-            result: ModelServing | str = await asyncio.to_thread(self.source.serving, model, self.alias)
+            result: ModelServing | str = await asyncio.to_thread(source.serving, model, self.alias)
         except RegistryError as exc:
-            result = error_line(exc, model, self.source.display_uri)
+            result = error_line(exc, model, source.display_uri)
         except Exception as exc:  # a bug must not leave the panel saying "loading…" forever
             result = f"MLflow registry error: {type(exc).__name__}: {exc}"
         finally:
-            self.inflight.discard(model)
-        self.cache[model] = (time.monotonic(), result)
+            inflight.discard(model)
+        cache[model] = (time.monotonic(), result)
         panel = self._panel()
-        if panel is not None and model == self.wanted:
+        if panel is not None and model == self.wanted and cache is self.cache:
             self._show(panel, model, result)
 
     def _show(self, panel: ModelPanel, model: str, result: ModelServing | str) -> None:

@@ -47,7 +47,7 @@ class RollbackUI:
         ]
 
     def open(self, alert: Alert | None) -> None:
-        if self.settings.read_only:  # no binding exists then; this guards the command palette and scripts
+        if self.settings.read_only or self.cluster.read_only:  # also a read-only cluster of the fleet
             self.host.notify("read-only mode: rollbacks are disabled", severity="warning")
             return
         from ..incidents import is_drill

@@ -20,6 +20,7 @@ from ..config import ConfigError, Settings
 from ..models import Alert, ChangeView, SignalView
 from ..safe_text import safe
 from ..signals import SignalService, window_label
+from .follow_cluster import FollowsCluster
 from .widgets.signal_panel import SignalPanel
 
 if TYPE_CHECKING:
@@ -29,7 +30,22 @@ DEBOUNCE = 0.12  # seconds: holding `j` starts no fetch per row passed
 GROUP = "signals"
 
 
-class SignalsUI:
+class SignalsUI(FollowsCluster):
+    CLUSTER_STATE = ("service", "settings", "_made", "error", "banner")
+
+    def fresh_cluster_state(self, settings: Settings) -> None:
+        window = self.service.window_index if self.service is not None else 0
+        self.settings, self.service, self._made, self.error, self.banner = settings, None, False, "", ""
+        if self.ensure_service() is not None:
+            self.service.window_index = window  # the chosen time range holds across clusters
+
+    def use_cluster(self, tag: str, settings: Settings) -> bool:
+        window = self.service.window_index if self.service is not None else None
+        changed = super().use_cluster(tag, settings)
+        if changed and window is not None and self.service is not None:
+            self.service.window_index = window
+        return changed
+
     def __init__(self, host: App, settings: Settings, service: SignalService | None = None) -> None:
         self.host = host  # runs workers and timers, pushes the zoom screen
         self.settings = settings
@@ -72,8 +88,9 @@ class SignalsUI:
         return panel
 
     async def aclose(self) -> None:
-        if self.service is not None:
-            await self.service.aclose()
+        for service in self.cluster_sources():
+            if service is not None:
+                await service.aclose()
 
     # -- the cursor moved ----------------------------------------------------------------------------
     def alert_highlighted(self, alert: Alert | None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from ..actions.audit import AuditLog
 from ..config import Settings
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the actions import httpx: loaded on first use, not on the p
     from textual.app import App
 
     from ..actions import silence as act
+    from ..fleet import Fleet
     from ..sources.alertmanager import AlertmanagerSource, PeerStatus
 
 
@@ -33,13 +34,13 @@ def _host(url: str) -> str:
 
 
 class Silencing:
-    def __init__(self, host: App, settings: Settings, audit: AuditLog, *,
-                 source: Callable[[], AlertmanagerSource | None], alerts: Callable[[], tuple[Alert, ...]],
-                 refresh: Callable[[], None]) -> None:
+    def __init__(self, host: App, settings: Settings, audit: AuditLog, *, fleet: Fleet,
+                 alerts: Callable[[], tuple[Alert, ...]], refresh: Callable[[], None]) -> None:
         self.host = host  # runs workers, shows notifications and pushes screens
         self.settings = settings
         self.audit = audit
-        self._source = source  # the Alertmanager source is made after the first frame
+        self.fleet = fleet  # every cluster's Alertmanager source (made after the first frame)
+        self._by_cluster: dict[str, tuple[dict[str, Silence], list[PeerStatus], list[act.ToolSilence]]] = {}
         self._alerts = alerts  # the alerts of the last Alertmanager poll
         self._refresh = refresh  # poll every source again now
         self.panel = SilenceInfo(id="silence-info")  # the alerts screen's silence panel
@@ -57,7 +58,21 @@ class Silencing:
     # -- data ----------------------------------------------------------------------------------
     @property
     def source(self) -> AlertmanagerSource | None:
-        return self._source()
+        """The first cluster's Alertmanager (the only one without [[clusters]])."""
+        return self.fleet.clusters[0].alertmanager
+
+    def source_of(self, cluster: str) -> AlertmanagerSource | None:
+        """The Alertmanager of the cluster an alert or silence came from (`.cluster`): actions go there."""
+        return self.fleet.named(cluster).alertmanager
+
+    def source_for_urls(self, urls: tuple[str, ...]) -> AlertmanagerSource | None:
+        """The Alertmanager a tool-made silence was written to (its audit record's URLs)."""
+        wanted = {u.rstrip("/") for u in urls}
+        for cluster in self.fleet:
+            am = cluster.alertmanager
+            if am is not None and wanted & {redact_url(u).rstrip("/") for u in am.urls}:
+                return am
+        return self.source
 
     def current_alerts(self) -> tuple[Alert, ...]:
         return self._alerts()
@@ -67,23 +82,32 @@ class Silencing:
         if self.panel.is_mounted:
             self.panel.show_alert(alert)
 
-    async def fetch(self) -> list[Alert]:
-        """One Alertmanager poll: alerts, silences and each peer's status, concurrently."""
+    async def fetch(self, cluster: str = "") -> list[Alert]:
+        """One Alertmanager poll of one cluster: alerts, silences and each peer's status, concurrently."""
         from ..actions import silence as act
 
-        am = self.source
+        am = self.source_of(cluster)
         assert am is not None
         alerts, silences, peers = await asyncio.gather(am.alerts(), am.silences(), am.status(),
                                                        return_exceptions=True)
+        known, old_peers, gone = self._by_cluster.get(cluster, ({}, [], []))
         if isinstance(peers, list):
-            self.peers = peers
+            old_peers = peers
         if isinstance(silences, list):
-            self.silences = {s.id: s for s in silences}
+            known = {s.id: s for s in silences}
             self.silences_ok = True
-            self.vanished = act.vanished(self.audit_records(), self.silences, urls=am.urls)
+            gone = act.vanished(self.audit_records(), known, urls=am.urls)
+        self._by_cluster[cluster] = (known, old_peers, gone)
+        self.silences = {i: s for c in self._by_cluster.values() for i, s in c[0].items()}
+        self.peers = [p for c in self._by_cluster.values() for p in c[1]]
+        self.vanished = [v for c in self._by_cluster.values() for v in c[2]]
         if isinstance(alerts, BaseException):
             raise alerts
         return alerts
+
+    def fetcher(self, cluster: str) -> Callable[[], Awaitable[list[Alert]]]:
+        """The poll of one cluster's Alertmanager (one poll loop each)."""
+        return lambda: self.fetch(cluster)
 
     def audit_records(self) -> list[dict[str, Any]]:
         """The audit log's records, re-read only when the file changed."""
@@ -97,23 +121,24 @@ class Silencing:
             self._records_stamp = stamp
         return self._records
 
-    def cluster_detail(self) -> str:
-        if not self.peers:
+    def cluster_detail(self, cluster: str = "") -> str:
+        _known, peers, vanished = self._by_cluster.get(cluster, ({}, [], []))
+        if not peers:
             return ""
-        up = [p for p in self.peers if p.ok]
+        up = [p for p in peers if p.ok]
         states = sorted({p.cluster for p in up if p.cluster})
         parts = ["cluster " + "/".join(states)] if states else []
-        if len(self.peers) > 1:
-            parts.append(f"{len(up)}/{len(self.peers)} peers up")
-        parts += [f"{_host(p.url)} down" for p in self.peers if not p.ok]
-        if self.vanished:
-            parts.append(f"⚠ {len(self.vanished)} silence{'s' if len(self.vanished) > 1 else ''} vanished")
+        if len(peers) > 1:
+            parts.append(f"{len(up)}/{len(peers)} peers up")
+        parts += [f"{_host(p.url)} down" for p in peers if not p.ok]
+        if vanished:
+            parts.append(f"⚠ {len(vanished)} silence{'s' if len(vanished) > 1 else ''} vanished")
         return " · ".join(parts)
 
-    def on_status(self, status: SourceStatus) -> SourceStatus:
+    def on_status(self, status: SourceStatus, cluster: str = "") -> SourceStatus:
         """Called by the app with every Alertmanager poll result: add the cluster state, refresh views."""
         self.host.call_later(self._push)
-        return replace(status, detail=self.cluster_detail())
+        return replace(status, detail=self.cluster_detail(cluster))
 
     def _push(self) -> None:
         if self.panel.is_mounted:
@@ -133,12 +158,15 @@ class Silencing:
     async def _reconcile(self) -> None:
         from ..actions import silence as act
 
-        assert self.source is not None
-        try:
-            outcomes = await act.reconcile(self.source, self.audit)
-        except Exception as exc:  # the audit log may be unwritable: say so, do not crash
-            say(self.host, f"could not reconcile unfinished actions: {exc}", severity="warning")
-            return
+        outcomes = []
+        for cluster in self.fleet:
+            if cluster.alertmanager is None or cluster.settings.read_only:
+                continue
+            try:
+                outcomes += await act.reconcile(cluster.alertmanager, self.audit)
+            except Exception as exc:  # the audit log may be unwritable: say so, do not crash
+                say(self.host, f"could not reconcile unfinished actions: {exc}", severity="warning")
+                return
         for o in outcomes:
             say(self.host, f"{o.action} {o.audit_id} from an earlier session: outcome was unknown, {o.message}",
                             severity="information" if o.ok else "warning", timeout=10)
@@ -153,13 +181,32 @@ class Silencing:
         return True
 
     def silenceable(self, alerts: list[Alert]) -> list[Alert]:
-        """The alerts the silence form may open for; [] once it said why not (read-only, no Alertmanager…)."""
+        """The alerts the silence form may open for; [] once it said why not (read-only, no Alertmanager,
+        alerts of several clusters: a silence is written to one cluster's Alertmanager)."""
         if not self._can_write():
             return []
         alerts = [a for a in alerts if a.labels]
         if not alerts:
             say(self.host, "No alert selected.", severity="warning")
+        clusters = sorted({a.cluster for a in alerts})
+        if len(clusters) > 1:
+            say(self.host, f"These alerts come from {len(clusters)} clusters ({', '.join(clusters)}): a silence "
+                           "goes to one cluster's Alertmanager. Filter with @cluster=NAME and silence each.",
+                severity="warning", timeout=10)
+            return []
+        cluster = self.fleet.of(alerts[0]) if alerts else None
+        if cluster is not None and (cluster.alertmanager is None or cluster.settings.read_only):
+            say(self.host, f"Cluster {cluster.name} is read-only or has no Alertmanager: nothing to silence with.",
+                severity="error")
+            return []
         return alerts
+
+    def cluster_line(self, alerts: list[Alert]) -> tuple[str, bool] | None:
+        """(cluster name, danger) for the silence form when there are several clusters; None otherwise."""
+        if not self.fleet.multi or not alerts:
+            return None
+        cluster = self.fleet.of(alerts[0])
+        return cluster.name, cluster.settings.danger
 
     def form_done(self, outcomes: list[act.Outcome]) -> None:
         """The silence form made these silences: say so."""

@@ -104,12 +104,12 @@ def test_first_seen_survives_pending_to_firing_and_resolution_needs_a_readable_a
     pending = Alert("prom-fp", labels, state=AlertState.PENDING, source="prometheus")
     firing = Alert("am-fp", labels)
     ui = IncidentsUI(Settings(), None, silences=lambda: ())
-    ui.observe([pending], alertmanager_ok=True, now=t0)
-    ui.observe([firing], alertmanager_ok=True, now=t0 + timedelta(seconds=30))
+    ui.observe([pending], now=t0)
+    ui.observe([firing], now=t0 + timedelta(seconds=30))
     assert list(ui.tracked) == ["am-fp"] and ui.tracked["am-fp"].first_seen == t0
-    ui.observe([], alertmanager_ok=False, now=t0 + timedelta(seconds=40))
+    ui.observe([], blind={""}, now=t0 + timedelta(seconds=40))
     assert ui.tracked["am-fp"].resolved_at is None  # Alertmanager down: nothing is known to be resolved
-    ui.observe([], alertmanager_ok=True, now=t0 + timedelta(seconds=50))
+    ui.observe([], now=t0 + timedelta(seconds=50))
     assert ui.tracked["am-fp"].resolved_at == t0 + timedelta(seconds=50)
-    ui.observe([firing], alertmanager_ok=True, now=t0 + timedelta(seconds=60))
+    ui.observe([firing], now=t0 + timedelta(seconds=60))
     assert ui.tracked["am-fp"].resolved_at is None and ui.tracked["am-fp"].first_seen == t0

@@ -60,6 +60,7 @@ class AlertsScreen(Screen):
         Binding("t", "cycle_window", "Range", tooltip="Time range of the sparklines: 15m, 1h, 6h, 24h"),
         Binding("z", "zoom", "Zoom", tooltip="The alert's signal and model health full-screen (also enter)"),
         Binding("ctrl+r", "app.refresh_now", "Refresh"),
+        Binding("c", "clusters", "Clusters", tooltip="Every cluster's sources, one line each (again: fold)"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("y", "copy_matcher", "Copy", tooltip='Copy the labels as a matcher {alertname="…",…} (OSC 52)'),
         Binding("q", "app.quit", "Quit"),
@@ -69,7 +70,7 @@ class AlertsScreen(Screen):
 
     def __init__(self, title: Text | None = None, *, read_only: bool = False, panels: Sequence[Widget] = (),
                  silencing: Silencing, runbooks: RunbooksUI, registry: RegistryUI, cluster: ClusterUI,
-                 signals: SignalsUI, rollback: RollbackUI) -> None:
+                 signals: SignalsUI, rollback: RollbackUI, clusters: bool = False) -> None:
         super().__init__()
         self.read_only = read_only
         self.panels = tuple(panels)  # beside the alert's detail, in this order
@@ -80,13 +81,14 @@ class AlertsScreen(Screen):
                         for k, bs in self._bindings.key_to_bindings.items()}
             self._bindings.key_to_bindings = {k: bs for k, bs in bindings.items() if bs}
         self.title_text = title or Text("mlcall-tui")
+        self.clusters = clusters  # several clusters: a cluster column, a folding status bar
         self.all_groups: list[AlertGroup] = []
         self.filter: Filter = parse("")
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="title")
         with Vertical(id="main"):
-            yield AlertTable(id="alerts")
+            yield AlertTable(id="alerts", cluster_column=self.clusters)
             with Horizontal(id="detail-row"):
                 yield AlertDetail(id="detail")
                 yield from self.panels
@@ -157,6 +159,8 @@ class AlertsScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in self.MUTATING_ACTIONS:
             return False  # hidden from the footer and the command palette, and never run
+        if action == "clusters" and not self.clusters:
+            return False  # one cluster: nothing to expand
         return True
 
     def _silence_targets(self) -> tuple[list[Alert], bool | None]:
@@ -251,6 +255,9 @@ class AlertsScreen(Screen):
         self.app.copy_to_clipboard(text)
         shown = sanitize(text)
         self.notify(shown if len(shown) <= 200 else shown[:199] + "…", title="Copied", timeout=4, markup=False)
+
+    def action_clusters(self) -> None:
+        self.query_one(SourceBar).toggle()
 
     def action_mark(self) -> None:
         self.table.toggle_mark()

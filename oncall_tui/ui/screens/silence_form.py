@@ -75,7 +75,14 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
     def compose(self) -> ComposeResult:
         what = f"{len(self.alerts)} alert" + ("s" if len(self.alerts) != 1 else "")
         with Vertical(id="box"):
-            yield Static(Text(("Acknowledge " if self.ack else "Silence ") + what, style="bold"), id="title")
+            title = Text(("Acknowledge " if self.ack else "Silence ") + what, style="bold")
+            where = self.silencing.cluster_line(self.alerts)
+            if where is not None:  # several clusters: say which Alertmanager it goes to, red for a danger one
+                title.append(" in cluster ")
+                title.append_text(safe(where[0], "bold reverse" if where[1] else "bold", single_line=True))
+                if where[1]:
+                    title.append(" ⚠ production", style="bold")
+            yield Static(title, id="title")
             label = "Reason (required; shown as “ACK: …”)" if self.ack else "Reason (required)"
             yield Static(Text(label), classes="heading")
             yield Input(placeholder="why: e.g. known drift, retraining in progress (JIRA-123)", id="reason")
@@ -160,7 +167,8 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
         if not drafts:
             preview.update(Text("nothing to silence"))
             return
-        alerts = self.silencing.current_alerts()
+        cluster = self.alerts[0].cluster  # a silence acts in its own cluster only
+        alerts = [a for a in self.silencing.current_alerts() if a.cluster == cluster]
         matched = {a.fingerprint for d in drafts for a in alerts if act.matches_labels(d.matchers, a.labels)}
         text = Text(f"{len(drafts)} silence{'s' if len(drafts) != 1 else ''} · until {until(drafts[0].ends_at)}"
                     f" · matches {len(matched)} current alert{'s' if len(matched) != 1 else ''} · by ", end="")
@@ -236,7 +244,8 @@ class SilenceForm(ModalScreen[list[act.Outcome] | None]):
             attempts = self.attempts.setdefault(d.matchers, act.Attempts())
             try:
                 category = self.category()
-                outcome = await act.create(self.silencing.source, self.silencing.audit, d, action=action,
+                outcome = await act.create(self.silencing.source_of(self.alerts[0].cluster), self.silencing.audit, d,
+                                           action=action,
                                            attempts=attempts, verify_timeout=self.silencing.verify_timeout,
                                            extra={"category": category} if category else None)
             except AuditError as exc:

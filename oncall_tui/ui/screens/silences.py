@@ -257,7 +257,7 @@ class SilencesScreen(Screen):
         def done(ok: bool | None) -> None:
             if ok:
                 reason = f"expired from the silences screen by {self.silencing.settings.author}"
-                self._run(act.expire(self.silencing.source, self.silencing.audit, silence, reason=reason,
+                self._run(act.expire(self.silencing.source_of(silence.cluster), self.silencing.audit, silence, reason=reason,
                                      verify_timeout=self.silencing.verify_timeout), "Expired")
 
         self.app.push_screen(ConfirmModal("Expire this silence?", body, "Expire", danger=True), done)
@@ -271,7 +271,7 @@ class SilencesScreen(Screen):
             if value:
                 start = max(silence.ends_at, utcnow())
                 ends = start + act.parse_duration(value)
-                self._run(act.extend(self.silencing.source, self.silencing.audit, silence, ends,
+                self._run(act.extend(self.silencing.source_of(silence.cluster), self.silencing.audit, silence, ends,
                                      actor_reason=f"extended by {value} by {self.silencing.settings.author}",
                                      verify_timeout=self.silencing.verify_timeout), "Extended")
 
@@ -288,7 +288,7 @@ class SilencesScreen(Screen):
 
         def done(ok: bool | None) -> None:
             if ok:
-                self._run(act.create(self.silencing.source, self.silencing.audit, d, action="silence.recreate",
+                self._run(act.create(self.silencing.source_for_urls(gone.alertmanagers), self.silencing.audit, d, action="silence.recreate",
                                      verify_timeout=self.silencing.verify_timeout,
                                      extra={"recreates": gone.audit_id, "replaces": gone.silence_id}), "Re-created")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ...grouping import cluster_counts
 from ...incidents import is_drill
 from ...models import Alert, AlertGroup
 from ...safe_text import safe
@@ -30,6 +31,12 @@ def describe(alert: Alert, group: AlertGroup | None = None, trigger: Text | None
         text.append("\n")
     started = alert.starts_at.strftime("%Y-%m-%d %H:%M:%S UTC") if alert.starts_at else "unknown"
     text.append(f"since {started} ({age(alert.starts_at)} ago) · from {alert.source}", style="dim")
+    if alert.cluster:  # several clusters: whose alert, and for a group, how many in each cluster
+        text.append(" of cluster ", style="dim")
+        text.append_text(safe(alert.cluster, "bold", single_line=True, max_len=40))
+        if group is not None and group.count > 1:
+            text.append("\n")
+            text.append_text(safe("per cluster: " + cluster_counts(group), "dim", max_len=400))
     if trigger is not None:  # the change nearest before the start (ui/changes_ui.py)
         text.append("\n")
         text.append_text(trigger)

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from ...grouping import cluster_cell
 from ...incidents import is_drill
 from ...models import Alert, AlertGroup, utcnow
 from ...safe_text import safe
@@ -15,6 +16,7 @@ from ..keys import with_ids
 
 COLUMNS = (("sev", "Sev", 6), ("name", "Alert", 28), ("component", "Component", 10), ("model", "Model", 16),
            ("state", "State", 11), ("count", "#", 4), ("age", "Age", 7), ("summary", "Summary", None))
+CLUSTER_COLUMN = ("cluster", "Cluster", 14)  # second, only with several clusters
 MAX_ROWS = 2000  # DataTable measures every cell: keep it small (groups, not thousands of alerts)
 
 
@@ -44,8 +46,10 @@ class AlertTable(DataTable):
             self.group = group
             super().__init__()
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, cluster_column: bool = False, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.cluster_column = cluster_column
+        self.spec = (COLUMNS[0], CLUSTER_COLUMN, *COLUMNS[1:]) if cluster_column else COLUMNS
         self.groups: list[AlertGroup] = []
         self.expanded: set[str] = set()
         self.marked: set[str] = set()  # fingerprints
@@ -54,7 +58,7 @@ class AlertTable(DataTable):
         self.truncated = 0
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        for key, label, width in self.spec:
             self.add_column(label, key=key, width=width)
 
     # -- building rows ---------------------------------------------------------------------------
@@ -66,7 +70,8 @@ class AlertTable(DataTable):
         if any(is_drill(a.labels) for a in g.alerts):
             name.append("DRILL", style="bold reverse").append(" ")
         name.append_text(safe(g.name, single_line=True, max_len=60))
-        return (severity_cell(g.severity), name, safe(first.component, single_line=True, max_len=20),
+        cluster = (safe(cluster_cell(g, CLUSTER_COLUMN[2]), single_line=True, max_len=60),) if self.cluster_column else ()
+        return (severity_cell(g.severity), *cluster, name, safe(first.component, single_line=True, max_len=20),
                 safe(first.label("model"), single_line=True, max_len=40), state_cell(g.state),
                 Text(str(g.count), justify="right", end=""), age(g.starts_at),
                 safe(first.summary, single_line=True, max_len=200))
@@ -78,7 +83,8 @@ class AlertTable(DataTable):
         if is_drill(a.labels):
             name.append("DRILL", style="bold reverse").append(" ")
         name.append_text(safe(extra or a.fingerprint, single_line=True, max_len=60))
-        return (severity_cell(a.severity), name, safe(a.component, single_line=True, max_len=20),
+        cluster = (safe(a.cluster, single_line=True, max_len=40),) if self.cluster_column else ()
+        return (severity_cell(a.severity), *cluster, name, safe(a.component, single_line=True, max_len=20),
                 safe(a.label("model"), single_line=True, max_len=40), state_cell(a.state), "",
                 age(a.starts_at), safe(a.summary, single_line=True, max_len=200))
 
@@ -111,7 +117,7 @@ class AlertTable(DataTable):
         old_keys = [k for k, _ in self._rows]
         new_keys = [k for k, _ in rows]
         if old_keys == new_keys:
-            column_keys = [c[0] for c in COLUMNS]
+            column_keys = [c[0] for c in self.spec]
             for (key, cells), (_, old_cells) in zip(rows, self._rows, strict=True):
                 for col, new, old in zip(column_keys, cells, old_cells, strict=True):
                     if new != old:
@@ -192,7 +198,7 @@ class AlertTable(DataTable):
 
     def refresh_ages(self) -> None:
         """Ages move with the clock: rewrite just the age cells whose text changed."""
-        column = [c[0] for c in COLUMNS].index("age")
+        column = [c[0] for c in self.spec].index("age")
         now = utcnow()
         for i, (key, cells) in enumerate(self._rows):
             group, alert = self._targets[key]

@@ -1,4 +1,8 @@
-"""Status bar: each source's health and the age of its data ("Prometheus · 3 s")."""
+"""Status bar: each source's health and the age of its data ("Prometheus · 3 s").
+
+With several clusters it folds to one line, "9/10 clusters ok · eu-prod stale 2 min · connection refused",
+and `expanded` shows one line per cluster with each of its sources.
+"""
 
 from __future__ import annotations
 
@@ -41,27 +45,78 @@ def render_status(status: SourceStatus) -> Text:
     return text
 
 
+def fold_clusters(clusters: dict[str, dict[str, SourceStatus]]) -> Text:
+    """"9/10 clusters ok · eu-prod stale 2 min · connection refused": the stalest cluster named."""
+    stale = {name: [s for s in sts.values() if s.health is SourceHealth.STALE] for name, sts in clusters.items()}
+    waiting = [n for n, sts in clusters.items()
+               if not stale[n] and not any(s.health is SourceHealth.OK for s in sts.values())]
+    bad = {n: ss for n, ss in stale.items() if ss}
+    ok = len(clusters) - len(bad) - len(waiting)
+    text = Text(end="")
+    text.append("● " if not bad else "✖ ", style=style("ok" if not bad else "error"))
+    text.append(f"{ok}/{len(clusters)} clusters ok")
+    if waiting:
+        text.append(f" · {len(waiting)} connecting", style="dim")
+    order = sorted(bad, key=lambda n: min((s.last_success or utcnow().replace(year=1970)) for s in bad[n]))
+    for i, name in enumerate(order[:2]):
+        worst = min(bad[name], key=lambda s: s.last_success or utcnow().replace(year=1970))
+        text.append(" · ")
+        text.append_text(safe(name, style("error"), single_line=True, max_len=40))
+        text.append(f" stale {_ago(worst)}", style=style("error"))
+        if i == 0:
+            text.append(" · ")
+            text.append_text(safe(f"{worst.name}: {worst.error}", single_line=True, max_len=60))
+    if len(order) > 2:
+        text.append(f" · +{len(order) - 2} more stale", style=style("error"))
+    return text
+
+
 class SourceBar(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
-        self.statuses: dict[str, SourceStatus] = {}
+        self.statuses: dict[str, SourceStatus] = {}  # the one cluster's sources (no [[clusters]])
+        self.clusters: dict[str, dict[str, SourceStatus]] = {}  # cluster name → its sources' statuses
+        self.expanded = False  # one line per cluster instead of the folded summary
         self.note = Text(end="")
 
-    def set_status(self, status: SourceStatus) -> None:
-        self.statuses[status.name] = status
+    @property
+    def folds(self) -> bool:
+        return len(self.clusters) > 1
+
+    def set_status(self, status: SourceStatus, cluster: str = "") -> None:
+        if cluster:
+            self.clusters.setdefault(cluster, {})[status.name] = status
+        else:
+            self.statuses[status.name] = status
         self.redraw()
 
     def set_note(self, note: Text) -> None:
         self.note = note
         self.redraw()
 
-    def redraw(self) -> None:
+    def toggle(self) -> None:
+        self.expanded = not self.expanded
+        self.styles.height = 1 + len(self.clusters) if self.expanded and self.folds else 1
+        self.redraw(layout=True)
+
+    def redraw(self, layout: bool = False) -> None:
         line = Text(end="")
-        for i, status in enumerate(self.statuses.values()):
+        parts = [render_status(s) for s in self.statuses.values()]
+        if self.clusters:
+            parts.insert(0, fold_clusters(self.clusters))
+        for i, part in enumerate(parts):
             if i:
                 line.append("  │  ", style="dim")
-            line.append_text(render_status(status))
+            line.append_text(part)
         if self.note.plain:
             line.append("  │  ", style="dim")
             line.append_text(self.note)
-        self.update(line, layout=False)  # one row whatever it says: no relayout of the screen
+        if self.expanded and self.folds:
+            for name, statuses in self.clusters.items():
+                line.append("\n")
+                line.append_text(safe(name, "bold", single_line=True, max_len=40))
+                for status in statuses.values():
+                    line.append("  │  ", style="dim")
+                    line.append_text(render_status(status))
+        line.no_wrap, line.overflow = True, "ellipsis"  # one row per line, cut at the edge
+        self.update(line, layout=layout)  # one row (unless expanded) whatever it says: no relayout
