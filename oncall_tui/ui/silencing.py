@@ -74,6 +74,12 @@ class Silencing:
                 return am
         return self.source
 
+    def cluster_of(self, row: Silence | act.ToolSilence) -> str:
+        """The `[[clusters]]` name of a silence, or of a vanished one (the cluster it vanished from)."""
+        if isinstance(row, Silence):
+            return row.cluster
+        return next((tag for tag, (_, _, gone) in self._by_cluster.items() if row in gone), "")
+
     def current_alerts(self) -> tuple[Alert, ...]:
         return self._alerts()
 

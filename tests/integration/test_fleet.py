@@ -71,6 +71,17 @@ alertmanager = {urls(gamma)}
     return config.load({"config": str(path)}, env={})
 
 
+def silence_row(app, reason: str) -> list[str] | None:
+    from textual.widgets import DataTable
+
+    tables = app.screen.query("#silences")
+    if not tables:
+        return None
+    table = tables.first(DataTable)
+    rows = [[plain(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return next((r for r in rows if reason in r[-1]), None)
+
+
 def rows_of(app, tag: str) -> list[list[str]]:
     return [r for r in table_rows(app) if tag in " ".join(r)]
 
@@ -117,6 +128,15 @@ async def test_three_clusters_alerts_once_each_silence_only_in_its_cluster_promq
             await wait_for(pilot, lambda url=url: len(silences_in(url, reason)) == 1, what=f"the silence on {url}")
         assert silences_in(bare_am, reason) == [] and silences_in(crash_am.alertmanager_urls[0], reason) == []
         await wait_for(pilot, lambda: "silenced" in table_rows(app)[0][5], what="beta's alert shown silenced")
+
+        # the silences screen says whose silence it is, and counts only that cluster's alerts
+        app.alerts_screen.table.focus()
+        await pilot.press("S")
+        await wait_for(pilot, lambda: silence_row(app, reason), what="the silence on the silences screen")
+        row = silence_row(app, reason)
+        assert row[1] == "beta" and row[3] == "1", row  # beta's one alert, not the three of every cluster
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.alerts_screen, what="back on the alerts screen")
 
         # the others stay firing
         await pilot.press("escape", "escape")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 RECENT = timedelta(hours=24)
 COLUMNS = (("state", "State", 9), ("ends", "Ends", 12), ("alerts", "Alerts", 6), ("matchers", "Matchers", 38),
            ("by", "By", 18), ("reason", "Reason", None))
+CLUSTER_COLUMN = ("cluster", "Cluster", 12)  # second, only with several clusters
 _ORDER = {"vanished": 0, "active": 1, "pending": 2, "expired": 3}
 MUTATING = {"expire", "extend", "recreate"}
 
@@ -97,6 +98,8 @@ class SilencesScreen(Screen):
         self.silencing = silencing
         self.rows: list[tuple[str, Silence | act.ToolSilence]] = []
         self.filter_text = ""
+        self.clusters = silencing.fleet.multi
+        self.columns = (COLUMNS[0], CLUSTER_COLUMN, *COLUMNS[1:]) if self.clusters else COLUMNS
         if silencing.settings.read_only:  # no mutating binding exists at all
             self._bindings.key_to_bindings = {
                 k: [b for b in bs if b.action not in MUTATING] for k, bs in self._bindings.key_to_bindings.items()}
@@ -116,7 +119,7 @@ class SilencesScreen(Screen):
     def on_mount(self) -> None:
         self.silencing.listeners.append(self.refresh_data)  # every Alertmanager poll
         table = self.query_one("#silences", DataTable)
-        for key, label, width in COLUMNS:
+        for key, label, width in self.columns:
             table.add_column(label, key=key, width=width)
         table.focus()
         self.refresh_data()
@@ -139,17 +142,18 @@ class SilencesScreen(Screen):
         return sorted(rows, key=lambda r: (_ORDER.get(r[0], 9),
                                            r[1].ends_at if r[0] != "expired" else now - r[1].ends_at))
 
-    @staticmethod
-    def _haystack(state: str, row: Any) -> str:
+    def _haystack(self, state: str, row: Any) -> str:
         parts = [state, row.comment, row.created_by, row.silence_id if state == "vanished" else row.id,
-                 *(str(m) for m in row.matchers)]
+                 self.silencing.cluster_of(row), *(str(m) for m in row.matchers)]
         return " ".join(parts).casefold()
 
     def _cells(self, state: str, row: Any) -> tuple:
+        cluster = self.silencing.cluster_of(row)  # a silence mutes only its own cluster's alerts
         alerts = self.silencing.current_alerts()
-        count = sum(1 for a in alerts if act.matches_labels(row.matchers, a.labels))
+        count = sum(1 for a in alerts if a.cluster == cluster and act.matches_labels(row.matchers, a.labels))
         style = {"vanished": "bold reverse", "active": "bold", "expired": "dim"}.get(state, "")
-        return (Text(state.upper() if state == "vanished" else state, style=style, end=""), _remaining(row),
+        where = (safe(cluster, single_line=True, max_len=40),) if self.clusters else ()
+        return (Text(state.upper() if state == "vanished" else state, style=style, end=""), *where, _remaining(row),
                 Text(str(count), justify="right", end=""),
                 safe(" ".join(str(m) for m in row.matchers), single_line=True, max_len=200),
                 safe(row.created_by, single_line=True, max_len=60),
