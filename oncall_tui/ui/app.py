@@ -78,10 +78,11 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         self.signals.changes = self.changes.cached_view
         self.rollback = RollbackUI(self, settings, self.registry, self.cluster,  # `R`: registry, deployment, both
                                    trigger=self.changes.trigger)
-        self.runbooks = RunbooksUI(self, settings, self.audit)  # `r`: the alert's runbook, runnable steps
+        settings_of = lambda alert: self.fleet.of(alert).settings  # noqa: E731 - the alert's own cluster's
+        self.runbooks = RunbooksUI(self, settings, self.audit, settings_of=settings_of)  # `r`: runbook, its steps
         # `i`: incident timelines; first seen / resolved per alert; notes the first look at a drill alert
         self.incidents = IncidentsUI(settings, self.audit, silences=lambda: tuple(self.silencing.silences.values()),
-                                     settings_of=lambda alert: self.fleet.of(alert).settings)
+                                     settings_of=settings_of)
         # the panels beside the alert's detail, in this order, and who follows the highlighted alert
         panels = (self.signals.panel, self.registry.panel, self.cluster.panel,
                   self.silencing.panel)  # last: in the 2×2 grid the silence panel spans the row below

@@ -7,7 +7,7 @@ nothing runnable) in a worker and shown instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..safe_text import sanitize
 
@@ -21,19 +21,23 @@ if TYPE_CHECKING:  # the runbook modules (yaml, markdown) load on first use, not
 
 
 class RunbooksUI:
-    def __init__(self, host: App, settings: Settings, audit: AuditLog) -> None:
+    def __init__(self, host: App, settings: Settings, audit: AuditLog, *,
+                 settings_of: Callable[[Alert], Settings] | None = None) -> None:
+        """`settings_of`: an alert's own cluster's settings, with `[[clusters]]` (its Prometheus, MLflow,
+        kube context and read-only flag fill the runbook's `config.*` values and gate its steps)."""
         self.host = host  # runs the fetch worker, shows notifications, pushes the runbook screen
         self.settings = settings
+        self.settings_of = settings_of or (lambda alert: settings)
         self.audit = audit
         self._intents: dict[tuple[str, int], str] = {}
 
-    def config(self) -> dict[str, str]:
-        """`config.*` placeholders: every value this session uses (no credentials); a missing one blocks
-        the steps that need it (see runbook_steps.config_values)."""
+    def config(self, alert: Alert) -> dict[str, str]:
+        """`config.*` placeholders: every value the alert's cluster uses (no credentials); a missing one
+        blocks the steps that need it (see runbook_steps.config_values)."""
         from ..runbook_steps import config_values
         from ..sources.cluster import current_context
 
-        settings = self.settings
+        settings = self.settings_of(alert)
         return config_values(settings, kube_context=current_context(settings))
 
     def open(self, alert: Alert | None) -> None:
@@ -66,8 +70,8 @@ class RunbooksUI:
         from .screens.runbook import RunbookScreen
 
         runbook_opened(self.audit, alert, resolution.runbook.name if resolution.runbook else resolution.url)
-        self.host.push_screen(RunbookScreen(alert, resolution, read_only=self.settings.read_only,
-                                           audit=self.record, config=self.config()))
+        self.host.push_screen(RunbookScreen(alert, resolution, read_only=self.settings_of(alert).read_only,
+                                           audit=self.record, config=self.config(alert)))
 
     def record(self, event: dict[str, Any]) -> None:
         """The runbook screen's intent/result events, written to the session's audit log."""

@@ -65,15 +65,6 @@ class Silencing:
         """The Alertmanager of the cluster an alert or silence came from (`.cluster`): actions go there."""
         return self.fleet.named(cluster).alertmanager
 
-    def source_for_urls(self, urls: tuple[str, ...]) -> AlertmanagerSource | None:
-        """The Alertmanager a tool-made silence was written to (its audit record's URLs)."""
-        wanted = {u.rstrip("/") for u in urls}
-        for cluster in self.fleet:
-            am = cluster.alertmanager
-            if am is not None and wanted & {redact_url(u).rstrip("/") for u in am.urls}:
-                return am
-        return self.source
-
     def cluster_of(self, row: Silence | act.ToolSilence) -> str:
         """The `[[clusters]]` name of a silence, or of a vanished one (the cluster it vanished from)."""
         if isinstance(row, Silence):

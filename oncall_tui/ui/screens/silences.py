@@ -247,28 +247,40 @@ class SilencesScreen(Screen):
             return None
         return row
 
+    def _writable(self, row: Any) -> bool:
+        """False (and says why) when the session, or the silence's cluster of the fleet, is read-only."""
+        if row is None or self.silencing.settings.read_only:
+            return False
+        cluster = self.silencing.fleet.named(self.silencing.cluster_of(row))
+        if cluster.settings.read_only:
+            say(self, f"Cluster {cluster.name} is read-only: its silences are not changed from here.",
+                severity="warning")
+            return False
+        return True
+
     def action_expire(self) -> None:
         silence = self._selected_silence()
-        if silence is None or self.silencing.settings.read_only:
+        if not self._writable(silence):
             return
         if silence.state == "expired":
             say(self, "That silence has already expired.", severity="warning")
             return
-        count = sum(1 for a in self.silencing.current_alerts() if act.matches_labels(silence.matchers, a.labels))
+        count = sum(1 for a in self.silencing.current_alerts()
+                    if a.cluster == silence.cluster and act.matches_labels(silence.matchers, a.labels))
         body = describe_silence(silence)
         body.append(f"\n\nExpiring it lets {count} current alert{'s' if count != 1 else ''} notify again.")
 
         def done(ok: bool | None) -> None:
             if ok:
                 reason = f"expired from the silences screen by {self.silencing.settings.author}"
-                self._run(act.expire(self.silencing.source_of(silence.cluster), self.silencing.audit, silence, reason=reason,
-                                     verify_timeout=self.silencing.verify_timeout), "Expired")
+                self._run(act.expire(self.silencing.source_of(silence.cluster), self.silencing.audit, silence,
+                                     reason=reason, verify_timeout=self.silencing.verify_timeout), "Expired")
 
         self.app.push_screen(ConfirmModal("Expire this silence?", body, "Expire", danger=True), done)
 
     def action_extend(self) -> None:
         silence = self._selected_silence()
-        if silence is None or self.silencing.settings.read_only:
+        if not self._writable(silence):
             return
 
         def done(value: str | None) -> None:
@@ -283,7 +295,7 @@ class SilencesScreen(Screen):
 
     def action_recreate(self) -> None:
         gone = self._selected_silence(vanished=True)
-        if gone is None or self.silencing.settings.read_only:
+        if not self._writable(gone):
             return
         d = act.recreate_draft(gone, self.silencing.settings.author)
         body = Text("Re-create this silence, written by mlcall-tui and since lost by Alertmanager?\n", end="")
@@ -292,7 +304,8 @@ class SilencesScreen(Screen):
 
         def done(ok: bool | None) -> None:
             if ok:
-                self._run(act.create(self.silencing.source_for_urls(gone.alertmanagers), self.silencing.audit, d, action="silence.recreate",
+                source = self.silencing.source_of(self.silencing.cluster_of(gone))  # the cluster it vanished from
+                self._run(act.create(source, self.silencing.audit, d, action="silence.recreate",
                                      verify_timeout=self.silencing.verify_timeout,
                                      extra={"recreates": gone.audit_id, "replaces": gone.silence_id}), "Re-created")
 
