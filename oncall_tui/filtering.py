@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 from .models import Alert, AlertGroup
 
+_INCOMPLETE = re.compile(r"^@(c(l(u(s(t(er?)?)?)?)?)?)?(!|=|!=|=~|!~)?$")  # a prefix of `@cluster<op>`
 _MATCHER = re.compile(r"^(?P<name>@cluster|[A-Za-z_][A-Za-z0-9_]*)(?P<op>=~|!~|!=|=)(?P<value>.*)$", re.DOTALL)
 
 
@@ -151,6 +152,8 @@ def parse(text: str) -> Filter:
     predicates = []
     for word in words:
         m = _MATCHER.match(word)
+        if word.startswith("@") and (_INCOMPLETE.match(word) or (m and not m["value"])):
+            continue  # `@clu`, `@cluster=`: still being typed; neither matches nothing nor empties the table
         if m:
             predicates.append(_matcher(m["name"], m["op"], m["value"]))
         elif word:

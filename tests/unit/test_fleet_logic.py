@@ -98,6 +98,9 @@ def test_alerts_carry_their_cluster_and_same_labels_in_two_clusters_are_two_aler
 @pytest.mark.parametrize("text, kept", [
     ("@cluster=eu", ["eu"]), ("@cluster!=eu", ["us", "eu-dev"]), ("@cluster=~eu.*", ["eu", "eu-dev"]),
     ("@cluster!~eu.*", ["us"]), ("cluster=eu", []),  # a label called cluster is another thing
+    # still being typed: keeps every alert rather than emptying the table at each keystroke
+    ("@", ["eu", "us", "eu-dev"]), ("@clu", ["eu", "us", "eu-dev"]), ("@cluster=", ["eu", "us", "eu-dev"]),
+    ("@cluster!~", ["eu", "us", "eu-dev"]), ("@cluster=e", []),  # a whole term: exact, as typed
 ])
 def test_the_cluster_filter_term(text, kept):
     alerts = [alert(c, c) for c in ("eu", "us", "eu-dev")]

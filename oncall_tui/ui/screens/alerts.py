@@ -8,7 +8,8 @@ panel touches no screen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,7 +28,10 @@ from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
 from ..widgets.source_bar import SourceBar
 
+FOLLOW_AFTER_TYPING = 0.15  # s of pause in typing the filter before the detail and panels follow the highlight
+
 if TYPE_CHECKING:
+    from textual.timer import Timer
     from textual.widget import Widget
 
     from ...actions.silence import Outcome
@@ -67,6 +71,7 @@ class AlertsScreen(Screen):
     ])
 
     MUTATING_ACTIONS = {"silence", "acknowledge", "rollback"}  # absent in --read-only: not disabled, absent
+    follow_after_typing = FOLLOW_AFTER_TYPING
 
     def __init__(self, title: Text | None = None, *, read_only: bool = False, panels: Sequence[Widget] = (),
                  silencing: Silencing, runbooks: RunbooksUI, registry: RegistryUI, cluster: ClusterUI,
@@ -84,6 +89,8 @@ class AlertsScreen(Screen):
         self.clusters = clusters  # several clusters: a cluster column, a folding status bar
         self.all_groups: list[AlertGroup] = []
         self.filter: Filter = parse("")
+        self._pending_follow: Callable[[], None] | None = None  # a highlight the panels follow after typing
+        self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="title")
@@ -144,8 +151,31 @@ class AlertsScreen(Screen):
         self.query_one(SourceBar).set_note(text)
 
     def on_alert_table_alert_highlighted(self, event: AlertTable.AlertHighlighted) -> None:
-        self.query_one(AlertDetail).show(event.alert, event.group)
-        self.post_message(self.AlertHighlighted(event.alert, event.group))
+        """The detail and the panels follow the highlight; while the filter is typed, once typing pauses
+        (each keystroke then redraws the table alone, not four panels for rows only passed through)."""
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        follow = partial(self._follow, event.alert, event.group)
+        if self.query_one("#filter", Input).has_focus:
+            self._pending_follow = follow
+            self._follow_timer = self.set_timer(self.follow_after_typing, self._flush_follow)
+        else:
+            self._pending_follow = None
+            follow()
+
+    def _follow(self, alert: Alert | None, group: AlertGroup | None) -> None:
+        self.query_one(AlertDetail).show(alert, group)
+        self.post_message(self.AlertHighlighted(alert, group))
+
+    def _flush_follow(self) -> None:
+        """Typing paused or ended: the detail and panels catch up now (before any action on the alert)."""
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        follow, self._pending_follow = self._pending_follow, None
+        if follow is not None:
+            follow()
 
     def refresh_ages(self) -> None:
         """The clock moved: the Age column and the detail's "since … (N ago)"."""
@@ -277,12 +307,15 @@ class AlertsScreen(Screen):
             box.display = False
             self._set_filter("")
             self.table.focus()
+            self._flush_follow()
         elif self.table.marked:
             self.table.marked.clear()
             self.table.refresh_rows()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
+            if self._follow_timer is not None:  # still typing: the panels wait for the pause
+                self._follow_timer.reset()
             self._set_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -290,6 +323,7 @@ class AlertsScreen(Screen):
             if not event.value:
                 event.input.display = False
             self.table.focus()
+            self._flush_follow()
 
     def _set_filter(self, text: str) -> None:
         error = self.query_one("#filter-error", Static)
