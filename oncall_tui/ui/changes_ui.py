@@ -43,10 +43,10 @@ GROUP = "changes"
 
 
 class ChangesUI(FollowsCluster):
-    CLUSTER_STATE = ("service", "settings")  # with `[[clusters]]`: the highlighted alert's cluster's changes
+    CLUSTER_STATE = ("service", "settings", "wanted")  # with `[[clusters]]`: the highlighted alert's cluster's
 
     def fresh_cluster_state(self, settings: Settings) -> None:
-        self.settings, self.service = settings, None  # made again from the followed registry and cluster
+        self.settings, self.service, self.wanted = settings, None, None  # from the followed registry and cluster
 
     def __init__(self, host: App, settings: Settings, audit: AuditLog, *, panel: SignalPanel,
                  details: Callable[[], Iterable[AlertDetail]] = tuple, registry: Callable[[], Any] = lambda: None,
@@ -164,8 +164,8 @@ class ChangesUI(FollowsCluster):
             view = ChangeView(errors=(("changes", f"{type(exc).__name__}: {exc}"),))
             self._push(self.alert, view)
             return
-        if self.alert is not None and target_of(self.settings, self.alert) == target:
-            self._push(self.alert, service.cached(target, fresh_only=False))
+        if service is self.service and self.alert is not None and target_of(self.settings, self.alert) == target:
+            self._push(self.alert, service.cached(target, fresh_only=False))  # (not after a move to another cluster)
 
     def _push(self, alert: Alert | None, view: ChangeView | None) -> None:
         if not self.panel.is_mounted:
