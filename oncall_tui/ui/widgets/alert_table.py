@@ -65,7 +65,7 @@ class AlertTable(DataTable):
     def _group_cells(self, g: AlertGroup) -> tuple:
         first = g.first
         fold = "▾" if g.key in self.expanded else ("▸" if g.count > 1 else " ")
-        marked = any(a.fingerprint in self.marked for a in g.alerts)
+        marked = bool(self.marked) and any(a.fingerprint in self.marked for a in g.alerts)
         name = Text(("✓" if marked else fold) + " ", end="")
         if any(is_drill(a.labels) for a in g.alerts):
             name.append("DRILL", style="bold reverse").append(" ")
