@@ -69,3 +69,16 @@ def test_a_blind_cluster_resolves_none_of_its_alerts(app):
     app.incidents.observe([], blind={"us-dev"}, now=t0 + timedelta(seconds=30))
     assert app.incidents.tracked[eu.fingerprint].resolved_at == t0 + timedelta(seconds=30)
     assert app.incidents.tracked[us.fingerprint].resolved_at is None  # its Alertmanager did not answer
+
+
+async def test_the_expanded_status_bar_keeps_one_row_per_cluster_on_a_narrow_terminal(app):
+    from tests.support.ui import status_text, wait_for
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "0/2 clusters ok" in status_text(app), what="both clusters unreachable")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: status_text(app).count("\n") == 2, what="one line per cluster")
+        first, eu, us = status_text(app).splitlines()
+        assert first.endswith("…") and len(first) <= 80  # cut at the edge, not wrapped over the clusters' lines
+        assert eu.startswith("eu-prod") and "Alertmanager · unreachable" in eu
+        assert us.startswith("us-dev") and len(us) <= 80

@@ -119,6 +119,10 @@ def test_the_status_bar_folds_the_clusters_and_names_the_stale_one():
     clusters["eu-prod"] = {"Alertmanager": stale, "Prometheus": ok}
     assert fold_clusters(clusters).plain == \
         "✖ 9/10 clusters ok · eu-prod stale 2 min · Alertmanager: connection refused"
+    clusters["ap-dev"] = {"Alertmanager": SourceStatus("Alertmanager", SourceHealth.STALE, error="refused")}
+    assert fold_clusters(clusters).plain == \
+        "✖ 9/11 clusters ok · ap-dev unreachable · Alertmanager: refused · eu-prod stale 2 min"  # never answered
+    del clusters["ap-dev"]
     clusters["eu-prod"] = {"Alertmanager": ok}
     assert fold_clusters(clusters).plain == "● 10/10 clusters ok"
 

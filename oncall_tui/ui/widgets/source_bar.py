@@ -25,6 +25,11 @@ def _ago(status: SourceStatus) -> str:
     return f"{seconds // 3600} h"
 
 
+def _stale(status: SourceStatus) -> str:
+    """"stale 2 min" (the age of the last good data), or "unreachable" when it never answered."""
+    return "unreachable" if status.last_success is None else f"stale {_ago(status)}"
+
+
 def render_status(status: SourceStatus) -> Text:
     text = Text(end="")
     if status.health is SourceHealth.OK:
@@ -32,7 +37,7 @@ def render_status(status: SourceStatus) -> Text:
         text.append(f"{status.name} · {_ago(status)}")
     elif status.health is SourceHealth.STALE:
         text.append("✖ ", style=style("error"))
-        text.append(f"{status.name} · stale {_ago(status)}", style=style("error"))
+        text.append(f"{status.name} · {_stale(status)}", style=style("error"))
         text.append(" · ")
         text.append_text(safe(status.error, single_line=True, max_len=80))
     elif status.health is SourceHealth.NOT_CONFIGURED:
@@ -62,7 +67,7 @@ def fold_clusters(clusters: dict[str, dict[str, SourceStatus]]) -> Text:
         worst = min(bad[name], key=lambda s: s.last_success or utcnow().replace(year=1970))
         text.append(" · ")
         text.append_text(safe(name, style("error"), single_line=True, max_len=40))
-        text.append(f" stale {_ago(worst)}", style=style("error"))
+        text.append(f" {_stale(worst)}", style=style("error"))
         if i == 0:
             text.append(" · ")
             text.append_text(safe(f"{worst.name}: {worst.error}", single_line=True, max_len=60))
@@ -90,6 +95,9 @@ class SourceBar(Static):
             self.statuses[status.name] = status
         self.redraw()
 
+    def on_resize(self) -> None:
+        self.redraw()
+
     def set_note(self, note: Text) -> None:
         self.note = note
         self.redraw()
@@ -111,12 +119,16 @@ class SourceBar(Static):
         if self.note.plain:
             line.append("  │  ", style="dim")
             line.append_text(self.note)
+        lines = [line]
         if self.expanded and self.folds:
             for name, statuses in self.clusters.items():
-                line.append("\n")
-                line.append_text(safe(name, "bold", single_line=True, max_len=40))
+                lines.append(safe(name, "bold", single_line=True, max_len=40))
                 for status in statuses.values():
-                    line.append("  │  ", style="dim")
-                    line.append_text(render_status(status))
-        line.no_wrap, line.overflow = True, "ellipsis"  # one row per line, cut at the edge
+                    lines[-1].append("  │  ", style="dim")
+                    lines[-1].append_text(render_status(status))
+        width = self.size.width
+        for one in lines:  # one row each, cut at the edge (a wrapped first line would hide the last cluster)
+            if width:
+                one.truncate(width, overflow="ellipsis")
+        line = Text("\n", end="").join(lines)
         self.update(line, layout=layout)  # one row (unless expanded) whatever it says: no relayout
