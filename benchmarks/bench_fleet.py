@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_scale import make_alerts as _make_alerts  # noqa: E402
-from benchmarks.bench_scale import proc_cpu_seconds, proc_rss_mb  # noqa: E402
+from benchmarks.bench_scale import proc_cpu_seconds, proc_rss_mb, tmux_start  # noqa: E402
 from oncall_tui import config  # noqa: E402
 from oncall_tui.models import SourceHealth, SourceStatus, utcnow  # noqa: E402
 from oncall_tui.stack import LocalStack  # noqa: E402
@@ -150,13 +150,8 @@ async def in_process(cfg: Path, urls: list[str], expected: int) -> dict[str, lis
 
 
 def in_tmux(cfg: Path, expected: int, idle_seconds: float) -> dict[str, float]:
-    exe = str(Path(sys.executable).with_name("mlcall-tui"))
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
-    subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", SESSION,
-                    f"exec {exe} --config {cfg}"], check=True)
+    pid = tmux_start(SESSION, f"--config {cfg}")
     try:
-        pid = int(subprocess.run(["tmux", "list-panes", "-t", SESSION, "-F", "#{pane_pid}"],
-                                 capture_output=True, text=True, check=True).stdout.split()[0])
         start = time.monotonic()
         while f"{expected} alerts" not in (screen := subprocess.run(["tmux", "capture-pane", "-p", "-t", SESSION],
                                                                      capture_output=True, text=True).stdout):

@@ -107,14 +107,19 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def in_tmux(url: str, count: int, idle_seconds: float) -> dict[str, float]:
+def tmux_start(session: str, flags: str) -> int:
+    """The real `mlcall-tui FLAGS` in a fresh 120×40 tmux session; its PID."""
     exe = str(Path(sys.executable).with_name("mlcall-tui"))
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
-    subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", SESSION,
-                    f"exec {exe} --alertmanager {url} --refresh 5"], check=True)
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", session, f"exec {exe} {flags}"],
+                   check=True)
+    return int(subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
+                              capture_output=True, text=True, check=True).stdout.split()[0])
+
+
+def in_tmux(url: str, count: int, idle_seconds: float) -> dict[str, float]:
+    pid = tmux_start(SESSION, f"--alertmanager {url} --refresh 5")
     try:
-        pid = int(subprocess.run(["tmux", "list-panes", "-t", SESSION, "-F", "#{pane_pid}"],
-                                 capture_output=True, text=True, check=True).stdout.split()[0])
         deadline = time.monotonic() + 60
         while f"{count} alerts" not in subprocess.run(["tmux", "capture-pane", "-p", "-t", SESSION],
                                                       capture_output=True, text=True).stdout:
