@@ -138,7 +138,8 @@ async def test_malformed_answers_give_a_clear_error_not_a_crash(body, expected):
     with FakeServer(body=body) as fake:
         app = MlcallApp(settings(alertmanager_urls=(fake.url,), prometheus_url=fake.url))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: status_text(app).count("stale") == 2, what="both sources stale")
+            await wait_for(pilot, lambda: status_text(app).count("unreachable") == 2,
+                           what="both sources unreachable (no good answer yet), side by side")
             assert expected in status_text(app)
             assert app.is_running and table_rows(app) == []
 

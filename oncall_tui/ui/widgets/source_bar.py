@@ -30,7 +30,8 @@ def _stale(status: SourceStatus) -> str:
     return "unreachable" if status.last_success is None else f"stale {_ago(status)}"
 
 
-def render_status(status: SourceStatus) -> Text:
+def render_status(status: SourceStatus, brief: bool = False) -> Text:
+    """"● Prometheus · 3 s", "✖ Alertmanager · stale 2 min · <error> · <detail>"; `brief`: no error, no detail."""
     text = Text(end="")
     if status.health is SourceHealth.OK:
         text.append("● ", style=style("ok"))
@@ -38,13 +39,14 @@ def render_status(status: SourceStatus) -> Text:
     elif status.health is SourceHealth.STALE:
         text.append("✖ ", style=style("error"))
         text.append(f"{status.name} · {_stale(status)}", style=style("error"))
-        text.append(" · ")
-        text.append_text(safe(status.error, single_line=True, max_len=80))
+        if not brief:
+            text.append(" · ")
+            text.append_text(safe(status.error, single_line=True, max_len=80))
     elif status.health is SourceHealth.NOT_CONFIGURED:
         text.append(f"○ {status.name} · not configured", style="dim")
     else:
         text.append(f"… {status.name} · connecting", style="dim")
-    if status.detail:
+    if status.detail and not brief:
         text.append(" · ")
         text.append_text(safe(status.detail, single_line=True, max_len=60))
     return text
@@ -107,18 +109,28 @@ class SourceBar(Static):
         self.styles.height = 1 + len(self.clusters) if self.expanded and self.folds else 1
         self.redraw(layout=True)
 
-    def redraw(self, layout: bool = False) -> None:
-        line = Text(end="")
-        parts = [render_status(s) for s in self.statuses.values()]
+    def _first_line(self, brief: bool) -> Text:
+        parts = [render_status(s, brief) for s in self.statuses.values()]
         if self.clusters:
             parts.insert(0, fold_clusters(self.clusters))
+        if self.note.plain:
+            parts.append(self.note)
+        if brief:  # every source's health fits; then the first error, as much of it as fits
+            failed = [s for s in self.statuses.values() if s.health is SourceHealth.STALE]
+            if failed:
+                parts.append(safe(f"{failed[0].name}: {failed[0].error}", single_line=True, max_len=200))
+        line = Text(end="")
         for i, part in enumerate(parts):
             if i:
                 line.append("  │  ", style="dim")
             line.append_text(part)
-        if self.note.plain:
-            line.append("  │  ", style="dim")
-            line.append_text(self.note)
+        return line
+
+    def redraw(self, layout: bool = False) -> None:
+        width = self.size.width
+        line = self._first_line(brief=False)
+        if width and line.cell_len > width:  # a long error must not push the other sources off the edge
+            line = self._first_line(brief=True)
         lines = [line]
         if self.expanded and self.folds:
             for name, statuses in self.clusters.items():
@@ -126,7 +138,6 @@ class SourceBar(Static):
                 for status in statuses.values():
                     lines[-1].append("  │  ", style="dim")
                     lines[-1].append_text(render_status(status))
-        width = self.size.width
         for one in lines:  # one row each, cut at the edge (a wrapped first line would hide the last cluster)
             if width:
                 one.truncate(width, overflow="ellipsis")
