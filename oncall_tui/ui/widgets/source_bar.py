@@ -129,7 +129,8 @@ class SourceBar(Static):
     def redraw(self, layout: bool = False) -> None:
         width = self.size.width
         line = self._first_line(brief=False)
-        if width and line.cell_len > width:  # a long error must not push the other sources off the edge
+        failing = any(s.health is SourceHealth.STALE for s in self.statuses.values())
+        if failing and width and line.cell_len > width:  # a long error must not push the others off the edge
             line = self._first_line(brief=True)
         lines = [line]
         if self.expanded and self.folds:
