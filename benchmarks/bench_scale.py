@@ -50,7 +50,7 @@ async def in_process(url: str, count: int) -> dict[str, float]:
         deadline = time.monotonic() + 60
         while sum(g.count for g in app.alerts_screen.all_groups) < count and time.monotonic() < deadline:
             await pilot.pause(0.1)
-        source = app.alertmanager
+        source = app.fleet.clusters[0].alertmanager
 
         async def poll() -> float:
             """Time from the answer's bytes to the frame: decode, compare, group, table, draw."""

@@ -164,6 +164,17 @@ _FILE_ALIASES = {"alertmanager": "alertmanager_urls", "alertmanager_url": "alert
                  "prometheus": "prometheus_url", "mlflow": "mlflow_uri", "runbooks": "runbook_dirs"}
 
 
+def positive_number(value: Any, what: str) -> float:
+    """`value` as a number > 0, or a ConfigError naming `what` (e.g. "config.toml: refresh")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a number, not {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{what} must be positive")
+    return number
+
+
 def _coerce(name: str, value: Any, origin: str) -> Any:
     if name in _TUPLES:
         if isinstance(value, str):
@@ -172,13 +183,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             raise ConfigError(f"{origin}: {name} must be a list")
         return tuple(str(v) for v in value)
     if name in _FLOATS:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{origin}: {name} must be a number, not {value!r}") from None
-        if number <= 0:
-            raise ConfigError(f"{origin}: {name} must be positive")
-        return number
+        return positive_number(value, f"{origin}: {name}")
     if name in _BOOLS:
         if isinstance(value, str):
             return value.strip().lower() in {"1", "true", "yes", "on"}

@@ -72,9 +72,6 @@ class Fleet:
     def __iter__(self) -> Iterator[Cluster]:
         return iter(self.clusters)
 
-    def __len__(self) -> int:
-        return len(self.clusters)
-
     def named(self, tag: str) -> Cluster:
         """The cluster an alert or silence says it came from (`alert.cluster`); the first for ""."""
         return self._by_tag.get(tag) or self.clusters[0]

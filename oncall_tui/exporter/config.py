@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, Settings, section
+from ..config import ConfigError, Settings, positive_number, section
 
 DEFAULT_LISTEN = "127.0.0.1:9717"
 _KEYS = {"listen", "timeout", "ttl", "models", "model_filter", "job_namespaces", "jobs", "dvc", "push",
@@ -70,14 +70,7 @@ class ExporterConfig:
 
 
 def _number(table: dict[str, Any], key: str, default: float) -> float:
-    value = table.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"[exporter] {key} must be a number, not {value!r}") from None
-    if number <= 0:
-        raise ConfigError(f"[exporter] {key} must be positive")
-    return number
+    return positive_number(table.get(key, default), f"[exporter] {key}")
 
 
 def _strings(table: dict[str, Any], key: str) -> tuple[str, ...]:

@@ -102,14 +102,6 @@ class MlcallApp(ErgonomicApp):  # themes, keys, help, danger profile, small term
         return self.alerts_screen.query(AlertDetail) if self.alerts_screen.is_mounted else ()
 
     @property
-    def alertmanager(self) -> AlertmanagerSource | None:
-        return self.fleet.clusters[0].alertmanager
-
-    @property
-    def prometheus(self) -> PrometheusSource | None:
-        return self.fleet.clusters[0].prometheus
-
-    @property
     def am_alerts(self) -> tuple[Alert, ...]:
         """Every cluster's Alertmanager alerts of the last polls."""
         parts = [alerts for (kind, _), alerts in self._alerts.items() if kind == "am"]

@@ -4,7 +4,6 @@ notes and says where. Every remote string goes through `safe()`."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ from ...actions.diagnose import (
 from ...models import Alert, Finding
 from ...safe_text import safe
 from ..cells import severity_cell
+from ..saved_markdown import save_markdown, slug
 
 if TYPE_CHECKING:
     from ..cluster_ui import ClusterUI
@@ -88,7 +88,7 @@ def log_text(d: Diagnosis | None) -> Text:
 
 
 def report_path(directory: Path, d: Diagnosis) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", d.deployment or d.model or d.alert or "alert").strip("-.")[:60]
+    name = slug(d.deployment or d.model or d.alert or "alert")
     stamp = (d.finished_at or d.started_at).strftime("%Y%m%d-%H%M%S")
     return directory / f"diagnose-{name or 'alert'}-{stamp}.md"
 
@@ -212,16 +212,11 @@ class DiagnoseScreen(Screen):
             return
         directory = Path(self.cluster.settings.audit_path).parent / "reports"
         path = report_path(directory, self.result)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_markdown(self.result), encoding="utf-8")
-        except OSError as exc:
-            saved.update(safe(f"✖ could not save the report: {exc}", "bold", max_len=300))
+        message, ok = save_markdown(path, to_markdown(self.result), saved_as="the diagnosis", failed="the report")
+        saved.update(message)
+        if not ok:
             return
         self.saved = path
-        message = Text("Saved the diagnosis as Markdown to ", end="")
-        message.append_text(safe(str(path), "bold", single_line=True))
-        saved.update(message)
         self.app.notify(f"Diagnosis saved to {path}", timeout=8, markup=False)
 
     def action_back(self) -> None:

@@ -7,7 +7,6 @@ resolve callback: it never reaches into the app for a feature.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -22,6 +21,7 @@ from ...incidents.markdown import render
 from ...incidents.timeline import Timeline, span, utc
 from ...safe_text import safe
 from ..keys import with_ids
+from ..saved_markdown import save_markdown, slug
 from ..widgets.confirm import ConfirmModal
 
 KIND_STYLE = {"ack": "bold", "silence": "bold", "other-silence": "bold", "step": "", "rollback": "bold",
@@ -30,7 +30,7 @@ OWN_WORDS = {"start", "seen", "pending", "firing", "inactive", "resolved", "look
 
 
 def note_path(directory: Path, t: Timeline, now: datetime) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{t.name}-{t.model}" if t.model else t.name).strip("-.")[:60]
+    name = slug(f"{t.name}-{t.model}" if t.model else t.name)
     return directory / f"incident-{name or 'alert'}-{now.strftime('%Y%m%d-%H%M%S')}.md"
 
 
@@ -136,16 +136,11 @@ class IncidentScreen(Screen):
             return
         now = datetime.now(timezone.utc)
         path = note_path(self.export_dir, self.timeline, now)
-        try:
-            self.export_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(self.timeline, now=now), encoding="utf-8")
-        except OSError as exc:
-            saved.update(safe(f"✖ could not save the incident note: {exc}", "bold", max_len=300))
-            return
-        self.saved = path
-        message = Text("Saved the incident note as Markdown to ", end="")
-        message.append_text(safe(str(path), "bold", single_line=True))
+        message, ok = save_markdown(path, render(self.timeline, now=now), saved_as="the incident note",
+                                    failed="the incident note")
         saved.update(message)
+        if ok:
+            self.saved = path
 
     def action_end_drill(self) -> None:
         if self.resolve is None:
